@@ -1,0 +1,162 @@
+//! The kiosk's configuration: one typed tree, read once from TOML at start and validated before
+//! anything else happens.
+//!
+//! Every error names the file, the key and the reason, so a technician can fix it without reading
+//! code; a configuration error stops the kiosk before it touches any data.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+mod devices;
+mod error;
+
+pub use devices::*;
+pub use error::ConfigError;
+
+/// The default configuration: simulated devices, data under `var/`.
+pub const DEFAULT_PATH: &str = "configs/kiosk.toml";
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Identity and storage of this kiosk.
+    pub kiosk: KioskSection,
+    /// Logging.
+    #[serde(default)]
+    pub logging: LoggingSection,
+    /// Devices, one table per kind.
+    pub devices: DevicesSection,
+    /// Where the configuration was read from (not a key).
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+/// `[kiosk]`: who this kiosk is and where it keeps its data.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskSection {
+    /// Kiosk identifier, as enrolled at the backend (letters, digits, `-`; 3 to 32 characters).
+    pub id: String,
+    /// Directory for the outbox, audit log and device output; relative paths are relative to the
+    /// configuration file.
+    pub data_dir: PathBuf,
+    /// Language the welcome screen starts in.
+    #[serde(default)]
+    pub default_language: Language,
+}
+
+/// The languages the kiosk speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Language {
+    /// Tiếng Việt.
+    #[default]
+    Vi,
+    /// English.
+    En,
+    /// 中文.
+    Zh,
+    /// 한국어.
+    Ko,
+    /// 日本語.
+    Ja,
+}
+
+/// `[logging]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingSection {
+    /// `text` (readable, to standard error) or `journald` (structured, to the systemd journal).
+    #[serde(default)]
+    pub format: LogFormat,
+    /// A `tracing` filter: `info`, `debug`, `kiosk_hal=debug,info`, ... (`RUST_LOG` overrides it).
+    #[serde(default = "default_log_level")]
+    pub level: String,
+}
+
+impl Default for LoggingSection {
+    fn default() -> Self {
+        LoggingSection { format: LogFormat::default(), level: default_log_level() }
+    }
+}
+
+fn default_log_level() -> String {
+    "info".into()
+}
+
+/// Where log lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogFormat {
+    /// Human-readable lines on standard error (development, terminals).
+    #[default]
+    Text,
+    /// The systemd journal (production).
+    Journald,
+}
+
+impl Config {
+    /// Reads, parses and validates the configuration at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::unreadable(path, &e))?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates configuration text; `path` names it in errors and anchors relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| ConfigError::from_toml(path, text, "", &e))?;
+        let mut config: Config = serde_path_to_error::deserialize(deserializer)
+            .map_err(|e| ConfigError::from_toml(path, text, &e.path().to_string(), e.inner()))?;
+        config.source = path.to_owned();
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        config.validate().map_err(|(key, reason)| ConfigError::invalid(path, text, &key, reason))?;
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        resolve(&mut self.kiosk.data_dir, base);
+        self.devices.resolve_paths(base);
+    }
+
+    /// Checks what the types cannot: formats, ranges, files that must exist, drivers built in.
+    fn validate(&self) -> Result<(), (String, String)> {
+        let id = &self.kiosk.id;
+        let id_ok = (3..=32).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !id_ok {
+            return Err(("kiosk.id".into(), format!("`{id}` must be 3 to 32 letters, digits or `-`")));
+        }
+        if self.kiosk.data_dir.as_os_str().is_empty() {
+            return Err(("kiosk.data_dir".into(), "must not be empty".into()));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.logging.level) {
+            return Err(("logging.level".into(), format!("`{}` is not a log filter: {e}", self.logging.level)));
+        }
+        self.devices.validate()
+    }
+}
+
+/// Makes a relative path relative to `base` (the configuration file's directory), folding `..`
+/// so messages show `var/receipts` rather than `configs/../var/receipts`.
+pub(crate) fn resolve(path: &mut PathBuf, base: &Path) {
+    use std::path::Component;
+    if path.is_absolute() || path.as_os_str().is_empty() {
+        return;
+    }
+    let mut joined = PathBuf::new();
+    for component in base.join(&*path).components() {
+        match component {
+            Component::ParentDir if matches!(joined.components().next_back(), Some(Component::Normal(_))) => {
+                joined.pop();
+            }
+            Component::CurDir => {}
+            other => joined.push(other),
+        }
+    }
+    *path = if joined.as_os_str().is_empty() { PathBuf::from(".") } else { joined };
+}
+
+#[cfg(test)]
+mod tests;

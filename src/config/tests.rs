@@ -1,0 +1,152 @@
+use std::path::Path;
+
+use super::*;
+
+const FILE: &str = "/etc/kiosk/kiosk.toml";
+
+fn minimal() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/kiosk.toml")).unwrap()
+}
+
+fn error_of(text: &str) -> ConfigError {
+    Config::parse(text, Path::new(FILE)).expect_err("the configuration must be refused")
+}
+
+/// Replaces the first occurrence of `from` in the simulator configuration.
+fn edited(from: &str, to: &str) -> String {
+    let text = minimal();
+    assert!(text.contains(from), "the fixture changed: {from:?} is gone");
+    text.replacen(from, to, 1)
+}
+
+#[test]
+fn the_simulator_configuration_is_valid_and_anchors_relative_paths() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/kiosk.toml");
+    let config = Config::load(&path).unwrap();
+    assert_eq!(config.kiosk.id, "KIOSK-DEV-0001");
+    assert_eq!(config.kiosk.data_dir, Path::new(env!("CARGO_MANIFEST_DIR")).join("var"));
+    assert_eq!(config.devices.camera.driver, CameraDriver::Sim);
+    assert_eq!((config.devices.camera.width, config.devices.camera.height), (1280, 720));
+}
+
+#[test]
+fn the_production_example_is_valid_when_the_device_drivers_are_built_in() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/production.example.toml");
+    let result = Config::load(&path);
+    if cfg!(all(feature = "v4l", feature = "rppal", feature = "serial", feature = "escl")) {
+        let config = result.unwrap();
+        assert_eq!(config.devices.card_reader.pn532.unwrap().port, Path::new("/dev/kiosk-nfc"));
+        assert_eq!(config.devices.gpio.rppal.unwrap().tamper.pin, 24);
+    } else {
+        let error = result.unwrap_err();
+        assert!(error.key.ends_with(".driver"), "{error}");
+        assert!(error.reason.contains("built without"), "{error}");
+    }
+}
+
+#[test]
+fn an_unknown_key_is_named_with_its_table_and_line() {
+    let error = error_of(&edited("fps = 30", "fps = 30\ncolour = \"red\""));
+    assert_eq!(error.file, Path::new(FILE));
+    assert_eq!(error.key, "devices.camera.colour");
+    assert!(error.reason.contains("unknown field"), "{error}");
+    let line = minimal().lines().position(|l| l == "fps = 30").unwrap() + 2;
+    assert_eq!(error.line, Some(line));
+    let shown = error.to_string();
+    assert!(shown.starts_with(&format!("{FILE}:{line}: key `devices.camera.colour`: unknown field")), "{shown}");
+}
+
+#[test]
+fn a_wrong_type_names_the_key_and_what_was_expected() {
+    let error = error_of(&edited("width = 1280", "width = \"wide\""));
+    assert_eq!(error.key, "devices.camera.width");
+    assert!(error.reason.contains("invalid type") && error.reason.contains("u32"), "{error}");
+}
+
+#[test]
+fn a_missing_device_path_is_named() {
+    let error = error_of(&edited(
+        "[devices.card_reader]\ndriver = \"sim\"",
+        "[devices.card_reader]\ndriver = \"pn532\"\n[devices.card_reader.pn532]\nbaud = 115200",
+    ));
+    assert_eq!(error.key, "devices.card_reader.pn532.port");
+    assert!(error.reason.contains("missing field `port`"), "{error}");
+}
+
+#[test]
+fn a_selected_driver_without_its_table_is_refused() {
+    let error =
+        error_of(&edited("[devices.fingerprint]\ndriver = \"sim\"", "[devices.fingerprint]\ndriver = \"r503\""));
+    assert_eq!(error.key, "devices.fingerprint.r503");
+    assert!(error.reason.contains("[devices.fingerprint.r503] is missing"), "{error}");
+}
+
+#[test]
+fn a_device_path_outside_dev_is_refused() {
+    let text = edited(
+        "[devices.printer]\ndriver = \"sim\"",
+        "[devices.printer]\ndriver = \"escpos\"\nescpos = { port = \"ttyUSB0\" }",
+    );
+    let error = error_of(&text);
+    assert_eq!(error.key, "devices.printer.escpos.port");
+    assert!(error.reason.contains("not a device node under /dev"), "{error}");
+}
+
+#[test]
+fn a_fault_of_another_device_kind_is_refused() {
+    let error = error_of(&edited("fps = 30", "fps = 30\nsim = { fault = \"no-paper\" }"));
+    assert_eq!(error.key, "devices.camera.sim.fault");
+    let error = error_of(&edited("fps = 30", "fps = 30\nsim = { fault = \"melted\" }"));
+    assert_eq!(error.key, "devices.camera.sim.fault");
+    assert!(error.reason.contains("unknown variant `melted`"), "{error}");
+}
+
+#[test]
+fn a_missing_font_is_named_with_its_index() {
+    let error = error_of(&edited("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "/nonexistent/cjk.ttc"));
+    assert_eq!(error.key, "devices.printer.fonts[1]");
+    assert!(error.reason.contains("/nonexistent/cjk.ttc does not exist"), "{error}");
+}
+
+#[test]
+fn kiosk_id_and_log_level_are_checked() {
+    let error = error_of(&edited("id = \"KIOSK-DEV-0001\"", "id = \"kiosk 1\""));
+    assert_eq!(error.key, "kiosk.id");
+    assert_eq!(error.line, Some(minimal().lines().position(|l| l.starts_with("id =")).unwrap() + 1));
+    let error = error_of(&edited("level = \"info\"", "level = \"loud=[\""));
+    assert_eq!(error.key, "logging.level");
+}
+
+#[test]
+fn gpio_pins_must_be_on_the_header_and_used_once() {
+    let pins = "[devices.gpio]\ndriver = \"sim\"\n[devices.gpio.rppal]\nwhite = { pin = 17 }\ninfrared = { pin = 17 }\n\
+                ultraviolet = { pin = 22 }\npresence = { pin = 23 }\ntamper = { pin = 24 }\nservice_button = { pin = 25 }\n";
+    let text = edited("[devices.gpio]\ndriver = \"sim\"", pins);
+    let config = Config::parse(&text, Path::new(FILE)).unwrap();
+    let (field, reason) = config.devices.gpio.rppal.unwrap().validate().unwrap_err();
+    assert_eq!(field, "infrared.pin");
+    assert!(reason.contains("already used by white"));
+}
+
+#[test]
+fn a_syntax_error_gives_its_line() {
+    let error = error_of(&edited("fps = 30", "fps = = 30"));
+    assert!(error.line.is_some(), "{error}");
+    assert!(!error.reason.is_empty());
+}
+
+#[test]
+fn an_unreadable_file_says_so() {
+    let error = Config::load(Path::new("/nonexistent/kiosk.toml")).unwrap_err();
+    assert!(error.to_string().contains("cannot read the configuration file"), "{error}");
+}
+
+#[test]
+fn dotted_parents_are_folded_in_relative_paths() {
+    let mut path = std::path::PathBuf::from("../var/receipts");
+    resolve(&mut path, Path::new("configs"));
+    assert_eq!(path, Path::new("var/receipts"));
+    let mut path = std::path::PathBuf::from("../../x");
+    resolve(&mut path, Path::new("configs"));
+    assert_eq!(path, Path::new("../x"));
+}

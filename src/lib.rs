@@ -1,0 +1,11 @@
+//! The intake kiosk: configuration, devices, and (in later modules) flows, dossiers, sealing and
+//! store-and-forward upload. The `kiosk` binary is a thin command line over this library.
+//!
+//! Data moves one way: `hal` (devices) → `capture` → `flow` → `dossier` → `seal` → `outbox` →
+//! `uplink`. See `docs/` and the README.
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod devices;
+pub mod logging;
+pub mod technician;

@@ -1,0 +1,176 @@
+//! `kiosk`: the intake kiosk's command line. It parses and prints; the `kiosk` library decides.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use kiosk::config::{self, Config};
+use kiosk::devices::Devices;
+use kiosk::technician::{self, CaptureSource};
+use kiosk_hal::gpio::Light;
+
+/// Self-service intake kiosk.
+#[derive(Debug, Parser)]
+#[command(name = "kiosk", version, about)]
+struct Cli {
+    /// Configuration file.
+    #[arg(long, global = true, default_value = config::DEFAULT_PATH, env = "KIOSK_CONFIG")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Technician commands for the devices.
+    #[command(subcommand)]
+    Devices(DevicesCommand),
+    /// Check the configuration file and print a summary.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DevicesCommand {
+    /// List the configured devices.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Test every device; exit 0 only if every required device works.
+    Selftest {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Capture an image from a device and write it to a file.
+    Capture {
+        /// Which device.
+        source: Source,
+        /// Output file (.png, .jpg, .bmp).
+        #[arg(long)]
+        out: PathBuf,
+        /// Scanner lights, one image each (default: white).
+        #[arg(long, value_delimiter = ',')]
+        light: Vec<LightArg>,
+    },
+    /// Print a test receipt.
+    PrintTest,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration (exit 0 valid, 2 invalid).
+    Check,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Source {
+    Camera,
+    Scanner,
+    Fingerprint,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LightArg {
+    White,
+    Infrared,
+    Ultraviolet,
+}
+
+/// Exit status for a configuration that cannot be used.
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(&cli.config) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("kiosk: configuration error: {error}");
+            eprintln!("kiosk: nothing was started; fix the configuration and try again");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Some(warning) = kiosk::logging::init(&config.logging) {
+        eprintln!("kiosk: {warning}");
+    }
+    match cli.command {
+        Command::Config(ConfigCommand::Check) => {
+            println!("{}: valid (kiosk {})", config.source.display(), config.kiosk.id);
+            ExitCode::SUCCESS
+        }
+        Command::Devices(command) => devices(&config, command),
+    }
+}
+
+fn devices(config: &Config, command: DevicesCommand) -> ExitCode {
+    let mut devices = Devices::open(config);
+    match command {
+        DevicesCommand::List { json } => {
+            let infos = devices.infos();
+            if json {
+                let list: Vec<_> = infos
+                    .iter()
+                    .map(|(info, required)| serde_json::json!({ "kind": info.kind, "driver": info.driver, "location": info.location, "required": required }))
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else {
+                for (info, required) in infos {
+                    let need = if required { "required" } else { "optional" };
+                    println!("{:<12} {:<11} {:<9} {}", info.kind.to_string(), info.driver, need, info.location);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        DevicesCommand::Selftest { json } => {
+            let report = technician::self_test(&mut devices, &config.kiosk.id);
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("kiosk: cannot format the report: {e}"),
+                }
+            } else {
+                print!("{}", report.to_text());
+            }
+            if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        DevicesCommand::Capture { source, out, light } => {
+            let source = match source {
+                Source::Camera => CaptureSource::Camera,
+                Source::Scanner => CaptureSource::Scanner,
+                Source::Fingerprint => CaptureSource::Fingerprint,
+            };
+            let lights: Vec<Light> = light
+                .into_iter()
+                .map(|l| match l {
+                    LightArg::White => Light::White,
+                    LightArg::Infrared => Light::Infrared,
+                    LightArg::Ultraviolet => Light::Ultraviolet,
+                })
+                .collect();
+            match technician::capture(&mut devices, source, &lights, &out) {
+                Ok(files) => {
+                    for file in files {
+                        println!("wrote {}", file.display());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("kiosk: capture failed: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        DevicesCommand::PrintTest => match technician::print_test(&mut devices, &config.kiosk.id) {
+            Ok(()) => {
+                println!("test receipt printed on {}", devices.printer.info().location);
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("kiosk: print test failed: {error} → {}", error.kind().advice());
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
