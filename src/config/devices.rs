@@ -549,7 +549,7 @@ impl DevicesSection {
     fn validate_printer(&self) -> Result<(), Invalid> {
         let p = &self.printer;
         check_sim(DeviceKind::Printer, p.sim.as_ref().map(|s| s.fault))?;
-        if !(128..=2048).contains(&p.width_dots) || p.width_dots % 8 != 0 {
+        if !(128..=2048).contains(&p.width_dots) || !p.width_dots.is_multiple_of(8) {
             return Err(key(
                 DeviceKind::Printer,
                 "width_dots",
