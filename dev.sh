@@ -39,7 +39,15 @@ case "$command" in
         ;;
     test)
         install_deps
-        cargo test --workspace --all-features "$@"
+        log=$(mktemp)
+        trap 'rm -f "$log"' EXIT
+        status=0
+        cargo test --workspace --all-features "$@" 2>&1 | tee "$log" || status=$?
+        # One closing line for the whole workspace (cargo prints one per test binary, the last being
+        # the doc-tests).
+        awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+             END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+        exit "$status"
         ;;
     *)
         echo "usage: ./dev.sh run [kiosk arguments] | test | deps" >&2
