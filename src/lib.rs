@@ -5,7 +5,9 @@
 //! `uplink`. See `docs/` and the README.
 #![warn(missing_docs)]
 
+pub mod clock;
 pub mod config;
 pub mod devices;
+pub mod idcard;
 pub mod logging;
 pub mod technician;

@@ -28,6 +28,25 @@ enum Command {
     /// Check the configuration file and print a summary.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Machine-readable zones of identity documents.
+    #[command(subcommand)]
+    Mrz(MrzCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MrzCommand {
+    /// Parse and validate MRZ lines (TD1, TD2, TD3) given as arguments or on standard input; exit 0
+    /// valid, 1 invalid (a check digit fails), 2 unreadable (wrong shape, characters or dates).
+    Check {
+        /// The MRZ lines; read from standard input when none are given.
+        lines: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The date to judge expiry and centuries by (YYYY-MM-DD); default: today in Vietnam.
+        #[arg(long)]
+        today: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +103,10 @@ const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Commands that need no configuration run on any machine, from any directory.
+    if let Command::Mrz(MrzCommand::Check { lines, json, today }) = cli.command {
+        return mrz_check(lines, json, today.as_deref());
+    }
     let config = match Config::load(&cli.config) {
         Ok(config) => config,
         Err(error) => {
@@ -101,6 +124,45 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Devices(command) => devices(&config, command),
+        Command::Mrz(_) => unreachable!("handled before the configuration is read"),
+    }
+}
+
+fn mrz_check(mut lines: Vec<String>, json: bool, today: Option<&str>) -> ExitCode {
+    use kiosk::idcard::mrz::{Date, Mrz};
+    let today = match today.map(str::parse::<Date>) {
+        Some(Ok(date)) => date,
+        Some(Err(e)) => {
+            eprintln!("kiosk: --today: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+        None => match kiosk::clock::today_in_vietnam() {
+            Some(date) => date,
+            None => {
+                eprintln!("kiosk: the system clock is not set; pass --today YYYY-MM-DD");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    if lines.is_empty() {
+        lines = std::io::stdin().lines().map_while(Result::ok).collect();
+    }
+    match Mrz::read(&lines, today) {
+        Err(error) => {
+            eprintln!("kiosk: unreadable MRZ: {error}");
+            ExitCode::from(2)
+        }
+        Ok(mrz) => {
+            if json {
+                match serde_json::to_string_pretty(&mrz) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => eprintln!("kiosk: cannot format the result: {e}"),
+                }
+            } else {
+                print!("{}", mrz.to_text(today));
+            }
+            if mrz.check_digits_valid() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
     }
 }
 
