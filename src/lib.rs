@@ -5,6 +5,7 @@
 //! `uplink`. See `docs/` and the README.
 #![warn(missing_docs)]
 
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod devices;
