@@ -4,5 +4,8 @@
 //! cards and the QR code printed on Vietnamese citizen identity cards ([`card_qr`]). Reading the chip
 //! (BAC/PACE, secure messaging, DG1/DG2/DG11/DG13, passive authentication) joins them here.
 
+pub mod bac;
 pub mod card_qr;
+pub mod crypto;
 pub mod mrz;
+pub mod sm;
