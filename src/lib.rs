@@ -5,10 +5,13 @@
 //! `uplink`. See `docs/` and the README.
 #![warn(missing_docs)]
 
+pub mod agency;
 pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod devices;
+pub mod fees;
 pub mod idcard;
 pub mod logging;
+pub mod payment;
 pub mod technician;
