@@ -31,6 +31,36 @@ enum Command {
     /// Machine-readable zones of identity documents.
     #[command(subcommand)]
     Mrz(MrzCommand),
+    /// The certified-copy fee from the configured schedule.
+    Fee {
+        /// Number of certified copies.
+        #[arg(long)]
+        copies: u32,
+        /// Pages of the original (default: the pages a card counts as).
+        #[arg(long)]
+        pages: Option<u32>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Administrative units (provinces and communes).
+    #[command(subcommand)]
+    Units(UnitsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UnitsCommand {
+    /// Search provinces and communes by name, with or without diacritics.
+    Search {
+        /// Name or part of it ("ha noi", "Hòa", "ba dinh").
+        text: String,
+        /// Only communes of this province (2-digit code).
+        #[arg(long)]
+        province: Option<String>,
+        /// At most this many results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,7 +155,81 @@ fn main() -> ExitCode {
         }
         Command::Devices(command) => devices(&config, command),
         Command::Mrz(_) => unreachable!("handled before the configuration is read"),
+        Command::Fee { copies, pages, json } => fee(&config, copies, pages, json),
+        Command::Units(UnitsCommand::Search { text, province, limit }) => {
+            units_search(&config, &text, province.as_deref(), limit)
+        }
     }
+}
+
+fn fee(config: &Config, copies: u32, pages: Option<u32>, json: bool) -> ExitCode {
+    let result = match pages {
+        Some(pages) => config.fees.certified_copy(copies, pages),
+        None => config.fees.certified_copy_of_card(copies),
+    };
+    let breakdown = match result {
+        Ok(breakdown) => breakdown,
+        Err(error) => {
+            eprintln!("kiosk: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&breakdown) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("kiosk: cannot format the fee: {e}"),
+        }
+    } else {
+        for line in &breakdown.lines {
+            println!("{:>4} page(s) x {:>7} VND = {:>9} VND", line.pages, vnd(line.unit_fee_vnd), vnd(line.amount_vnd));
+        }
+        let cap = if breakdown.capped { " (capped)" } else { "" };
+        println!("per copy{cap}: {} VND", vnd(breakdown.per_copy_vnd));
+        println!("{} copies: {} VND", breakdown.copies, vnd(breakdown.total_vnd));
+    }
+    ExitCode::SUCCESS
+}
+
+/// Vietnamese digit grouping: 200.000.
+fn vnd(amount: u64) -> String {
+    let digits = amount.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn units_search(config: &Config, text: &str, province: Option<&str>, limit: usize) -> ExitCode {
+    let units = match kiosk::agency::units::AdminUnits::load(&config.agency.units) {
+        Ok(units) => units,
+        Err(error) => {
+            eprintln!("kiosk: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let matches = match province {
+        Some(code) if units.province(code).is_none() => {
+            eprintln!("kiosk: there is no province with code {code}");
+            return ExitCode::FAILURE;
+        }
+        Some(code) => units.search_communes(code, text, limit),
+        None => units.search(text, limit),
+    };
+    if matches.is_empty() {
+        eprintln!("kiosk: nothing matches {text:?}");
+        return ExitCode::FAILURE;
+    }
+    for m in matches {
+        match m.commune {
+            Some(commune) => println!("{}  {}, {}", commune.code, commune.name, m.province.name),
+            None => println!("{}     {}", m.province.code, m.province.name),
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn mrz_check(mut lines: Vec<String>, json: bool, today: Option<&str>) -> ExitCode {

@@ -21,6 +21,9 @@ fn default_config() -> PathBuf {
 fn config_with(dir: &tempfile::TempDir, from: &str, to: &str) -> PathBuf {
     let text = std::fs::read_to_string(default_config()).unwrap();
     assert!(text.contains(from), "fixture changed: {from:?} is not in configs/kiosk.toml");
+    let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/admin-units-2025.json");
+    let text =
+        text.replacen("units = \"admin-units-2025.json\"", &format!("units = {:?}", units.display().to_string()), 1);
     let path = dir.path().join("kiosk.toml");
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     path

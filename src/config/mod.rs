@@ -28,6 +28,14 @@ pub struct Config {
     pub logging: LoggingSection,
     /// Devices, one table per kind.
     pub devices: DevicesSection,
+    /// Certified-copy fee schedule (defaults: Circular 226/2016/TT-BTC).
+    #[serde(default)]
+    pub fees: crate::fees::FeeSchedule,
+    /// VietQR payment receiving account; without it the kiosk offers payment at pickup only.
+    pub payment: Option<crate::payment::VietQrConfig>,
+    /// Where the administrative units come from.
+    #[serde(default)]
+    pub agency: AgencySection,
     /// Where the configuration was read from (not a key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -62,6 +70,26 @@ pub enum Language {
     Ko,
     /// 日本語.
     Ja,
+}
+
+/// `[agency]`: the administrative units citizens choose their executing agency from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencySection {
+    /// The 2-tier administrative-unit list (JSON, as `configs/admin-units-2025.json`); relative to the
+    /// configuration file.
+    #[serde(default = "default_units")]
+    pub units: PathBuf,
+}
+
+impl Default for AgencySection {
+    fn default() -> Self {
+        AgencySection { units: default_units() }
+    }
+}
+
+fn default_units() -> PathBuf {
+    PathBuf::from("admin-units-2025.json")
 }
 
 /// `[logging]`.
@@ -118,6 +146,7 @@ impl Config {
 
     fn resolve_paths(&mut self, base: &Path) {
         resolve(&mut self.kiosk.data_dir, base);
+        resolve(&mut self.agency.units, base);
         self.devices.resolve_paths(base);
     }
 
@@ -133,6 +162,14 @@ impl Config {
         }
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.logging.level) {
             return Err(("logging.level".into(), format!("`{}` is not a log filter: {e}", self.logging.level)));
+        }
+        self.fees.validate().map_err(|(field, reason)| (format!("fees.{field}"), reason))?;
+        if let Some(payment) = &self.payment {
+            payment.validate().map_err(|(field, reason)| (format!("payment.{field}"), reason))?;
+        }
+        if !self.agency.units.is_file() {
+            let reason = format!("administrative-unit list {} does not exist", self.agency.units.display());
+            return Err(("agency.units".into(), reason));
         }
         self.devices.validate()
     }

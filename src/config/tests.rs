@@ -4,8 +4,13 @@ use super::*;
 
 const FILE: &str = "/etc/kiosk/kiosk.toml";
 
+/// The simulator configuration, with the unit list made absolute so it can be parsed as if it lived
+/// anywhere.
 fn minimal() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/kiosk.toml")).unwrap()
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let text = std::fs::read_to_string(dir.join("kiosk.toml")).unwrap();
+    let units = dir.join("admin-units-2025.json");
+    text.replacen("units = \"admin-units-2025.json\"", &format!("units = {:?}", units.display().to_string()), 1)
 }
 
 fn error_of(text: &str) -> ConfigError {
@@ -31,12 +36,17 @@ fn the_simulator_configuration_is_valid_and_anchors_relative_paths() {
 
 #[test]
 fn the_production_example_is_valid_when_the_device_drivers_are_built_in() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/production.example.toml");
-    let result = Config::load(&path);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let text = std::fs::read_to_string(dir.join("production.example.toml")).unwrap();
+    // The example names where the image installs the unit list; point at the repository's copy.
+    let units = dir.join("admin-units-2025.json").display().to_string();
+    let text = text.replacen("\"/usr/share/kiosk/admin-units-2025.json\"", &format!("{units:?}"), 1);
+    let result = Config::parse(&text, &dir.join("production.example.toml"));
     if cfg!(all(feature = "v4l", feature = "rppal", feature = "serial", feature = "escl")) {
         let config = result.unwrap();
         assert_eq!(config.devices.card_reader.pn532.unwrap().port, Path::new("/dev/kiosk-nfc"));
         assert_eq!(config.devices.gpio.rppal.unwrap().tamper.pin, 24);
+        assert_eq!(config.payment.unwrap().acquirer_bin, "970403");
     } else {
         let error = result.unwrap_err();
         assert!(error.key.ends_with(".driver"), "{error}");
@@ -149,4 +159,18 @@ fn dotted_parents_are_folded_in_relative_paths() {
     let mut path = std::path::PathBuf::from("../../x");
     resolve(&mut path, Path::new("configs"));
     assert_eq!(path, Path::new("../x"));
+}
+
+#[test]
+fn fees_payment_and_units_are_checked_naming_their_keys() {
+    let error = error_of(&edited("max_per_copy_vnd = 200000", "max_per_copy_vnd = 0"));
+    assert_eq!(error.key, "fees.max_per_copy_vnd");
+    let error = error_of(&format!("{}\n[payment]\nacquirer_bin = \"97\"\naccount = \"1\"\n", minimal()));
+    assert!(error.key.starts_with("payment."), "{error}");
+    let error = error_of(&minimal().replace("admin-units-2025.json", "no-such-units.json"));
+    assert_eq!(error.key, "agency.units");
+    assert!(error.reason.contains("does not exist"), "{error}");
+    let config = Config::parse(&minimal(), Path::new(FILE)).unwrap();
+    assert_eq!(config.fees.certified_copy_of_card(3).unwrap().total_vnd, 6_000);
+    assert!(config.payment.is_none(), "the simulator configuration offers payment at pickup only");
 }
