@@ -46,6 +46,37 @@ enum Command {
     /// Administrative units (provinces and communes).
     #[command(subcommand)]
     Units(UnitsCommand),
+    /// Working days and due times.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// When a dossier submitted at a given time is due, by the configured rules and holidays.
+    Due {
+        /// Which service.
+        #[arg(long)]
+        service: ServiceArg,
+        /// Submission time, RFC 3339 (`2026-11-20T15:30:00+07:00`).
+        #[arg(long)]
+        submitted: String,
+        /// A complex certified-copy case (extra working days).
+        #[arg(long)]
+        complex: bool,
+        /// e-ID: the applicant's photo and fingerprints are already on file.
+        #[arg(long)]
+        biometrics_on_file: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ServiceArg {
+    CertifiedCopy,
+    Eid,
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +190,9 @@ fn main() -> ExitCode {
         Command::Units(UnitsCommand::Search { text, province, limit }) => {
             units_search(&config, &text, province.as_deref(), limit)
         }
+        Command::Calendar(CalendarCommand::Due { service, submitted, complex, biometrics_on_file, json }) => {
+            calendar_due(&config, service, &submitted, complex, biometrics_on_file, json)
+        }
     }
 }
 
@@ -201,6 +235,40 @@ fn vnd(amount: u64) -> String {
         out.push(c);
     }
     out
+}
+
+fn calendar_due(
+    config: &Config,
+    service: ServiceArg,
+    submitted: &str,
+    complex: bool,
+    biometrics_on_file: bool,
+    json: bool,
+) -> ExitCode {
+    let Some(at) = kiosk::clock::rfc3339_in_vietnam(submitted) else {
+        eprintln!("kiosk: --submitted {submitted:?} is not an RFC 3339 time such as 2026-11-20T15:30:00+07:00");
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    let calendar = match config.calendar.work_calendar() {
+        Ok(calendar) => calendar,
+        Err(error) => {
+            eprintln!("kiosk: configuration error: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let rules = &config.calendar.due;
+    let (day, time) = match service {
+        ServiceArg::CertifiedCopy => calendar.due_certified_copy(at, rules, complex),
+        ServiceArg::Eid => calendar.due_eid(at, rules, biometrics_on_file),
+    };
+    let due = format!("{day}T{time}:00+07:00");
+    if json {
+        let received = format!("{}T{}:00+07:00", at.0, at.1);
+        println!("{}", serde_json::json!({ "submitted": received, "due": due }));
+    } else {
+        println!("submitted {} {} (Vietnam time), due {due}", at.0, at.1);
+    }
+    ExitCode::SUCCESS
 }
 
 fn units_search(config: &Config, text: &str, province: Option<&str>, limit: usize) -> ExitCode {

@@ -24,6 +24,10 @@ fn config_with(dir: &tempfile::TempDir, from: &str, to: &str) -> PathBuf {
     let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/admin-units-2025.json");
     let text =
         text.replacen("units = \"admin-units-2025.json\"", &format!("units = {:?}", units.display().to_string()), 1);
+    // The data files the configuration names stay in the repository.
+    let holidays = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/holidays.toml");
+    let text =
+        text.replacen("holidays = \"holidays.toml\"", &format!("holidays = {:?}", holidays.display().to_string()), 1);
     let path = dir.path().join("kiosk.toml");
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     path

@@ -35,3 +35,22 @@ fn units_are_found_without_diacritics_and_within_a_province() {
     assert_eq!(kiosk(&["units", "search", "ba dinh", "--province", "99"]).status.code(), Some(1));
     assert_eq!(kiosk(&["units", "search", "zzzz"]).status.code(), Some(1));
 }
+
+#[test]
+fn a_certified_copy_received_friday_after_15_00_is_due_tuesday() {
+    let due = |submitted: &str| {
+        let output = kiosk(&["calendar", "due", "--service", "certified-copy", "--submitted", submitted, "--json"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        json["due"].as_str().unwrap().to_owned()
+    };
+    // Friday 20 November 2026.
+    assert_eq!(due("2026-11-20T14:59:00+07:00"), "2026-11-23T17:00:00+07:00");
+    assert_eq!(due("2026-11-20T15:00:00+07:00"), "2026-11-24T17:00:00+07:00");
+    // 08:00 UTC is 15:00 in Vietnam.
+    assert_eq!(due("2026-11-20T08:00:00Z"), "2026-11-24T17:00:00+07:00");
+    // Friday before the Tết 2026 break (14–22 February): the next working day is Monday 23 February.
+    assert_eq!(due("2026-02-13T10:00:00+07:00"), "2026-02-23T17:00:00+07:00");
+    let bad = kiosk(&["calendar", "due", "--service", "eid", "--submitted", "tomorrow"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -7,3 +7,4 @@
 //! published holiday table in the configuration.
 
 pub mod lunar;
+pub mod workdays;

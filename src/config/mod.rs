@@ -36,6 +36,9 @@ pub struct Config {
     /// Where the administrative units come from.
     #[serde(default)]
     pub agency: AgencySection,
+    /// Working days and processing times.
+    #[serde(default)]
+    pub calendar: CalendarSection,
     /// Where the configuration was read from (not a key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -92,6 +95,40 @@ fn default_units() -> PathBuf {
     PathBuf::from("admin-units-2025.json")
 }
 
+/// `[calendar]`: the days off of public offices and the processing-time rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSection {
+    /// Yearly tables of holidays and make-up Saturdays (`configs/holidays.toml`); relative to the
+    /// configuration file. Years without a table use the statutory days computed from the lunar
+    /// calendar.
+    #[serde(default = "default_holidays")]
+    pub holidays: PathBuf,
+    /// Cut-off, office hours and processing times.
+    #[serde(default)]
+    pub due: crate::calendar::workdays::DueRules,
+}
+
+impl Default for CalendarSection {
+    fn default() -> Self {
+        CalendarSection { holidays: default_holidays(), due: Default::default() }
+    }
+}
+
+fn default_holidays() -> PathBuf {
+    PathBuf::from("holidays.toml")
+}
+
+impl CalendarSection {
+    /// Reads the holiday tables into a working-day calendar; errors name the holiday file and key.
+    pub fn work_calendar(&self) -> Result<crate::calendar::workdays::WorkCalendar, ConfigError> {
+        let text = std::fs::read_to_string(&self.holidays).map_err(|e| ConfigError::unreadable(&self.holidays, &e))?;
+        crate::calendar::workdays::HolidayTable::from_toml(&text, &self.holidays.display().to_string()).map_err(|e| {
+            ConfigError { file: self.holidays.clone(), key: e.key.clone(), reason: e.reason.clone(), line: None }
+        })
+    }
+}
+
 /// `[logging]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,12 +178,14 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         config.resolve_paths(base);
         config.validate().map_err(|(key, reason)| ConfigError::invalid(path, text, &key, reason))?;
+        config.validate_files()?;
         Ok(config)
     }
 
     fn resolve_paths(&mut self, base: &Path) {
         resolve(&mut self.kiosk.data_dir, base);
         resolve(&mut self.agency.units, base);
+        resolve(&mut self.calendar.holidays, base);
         self.devices.resolve_paths(base);
     }
 
@@ -172,6 +211,11 @@ impl Config {
             return Err(("agency.units".into(), reason));
         }
         self.devices.validate()
+    }
+
+    /// Checks the files the configuration points to (the holiday tables), after the keys themselves.
+    fn validate_files(&self) -> Result<(), ConfigError> {
+        self.calendar.work_calendar().map(|_| ())
     }
 }
 

@@ -10,7 +10,9 @@ fn minimal() -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
     let text = std::fs::read_to_string(dir.join("kiosk.toml")).unwrap();
     let units = dir.join("admin-units-2025.json");
+    let holidays = dir.join("holidays.toml");
     text.replacen("units = \"admin-units-2025.json\"", &format!("units = {:?}", units.display().to_string()), 1)
+        .replacen("holidays = \"holidays.toml\"", &format!("holidays = {:?}", holidays.display().to_string()), 1)
 }
 
 fn error_of(text: &str) -> ConfigError {
@@ -41,6 +43,8 @@ fn the_production_example_is_valid_when_the_device_drivers_are_built_in() {
     // The example names where the image installs the unit list; point at the repository's copy.
     let units = dir.join("admin-units-2025.json").display().to_string();
     let text = text.replacen("\"/usr/share/kiosk/admin-units-2025.json\"", &format!("{units:?}"), 1);
+    let holidays = dir.join("holidays.toml").display().to_string();
+    let text = text.replacen("\"/usr/share/kiosk/holidays.toml\"", &format!("{holidays:?}"), 1);
     let result = Config::parse(&text, &dir.join("production.example.toml"));
     if cfg!(all(feature = "v4l", feature = "rppal", feature = "serial", feature = "escl")) {
         let config = result.unwrap();
@@ -173,4 +177,23 @@ fn fees_payment_and_units_are_checked_naming_their_keys() {
     let config = Config::parse(&minimal(), Path::new(FILE)).unwrap();
     assert_eq!(config.fees.certified_copy_of_card(3).unwrap().total_vnd, 6_000);
     assert!(config.payment.is_none(), "the simulator configuration offers payment at pickup only");
+}
+
+#[test]
+fn a_bad_holiday_table_is_named_with_its_own_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let holidays = dir.path().join("holidays.toml");
+    std::fs::write(&holidays, "[years.2026]\nsource = \"test\"\nholidays = [\"2026-02-30\"]\nworking_saturdays = []\n")
+        .unwrap();
+    let text = minimal().replacen(
+        &format!(
+            "holidays = {:?}",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/holidays.toml").display().to_string()
+        ),
+        &format!("holidays = {:?}", holidays.display().to_string()),
+        1,
+    );
+    let error = error_of(&text);
+    assert_eq!(error.file, holidays);
+    assert_eq!(error.key, "years.2026.holidays[0]");
 }
