@@ -5,7 +5,7 @@
 //! (serial ports do, with their configured timeout); these helpers turn that into one deadline per
 //! protocol exchange.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
 /// Reads exactly `buf.len()` bytes, retrying short and timed-out reads until `deadline`.
@@ -54,8 +54,28 @@ pub fn drain(port: &mut impl Read, quiet: Duration) -> io::Result<usize> {
     Ok(dropped)
 }
 
-fn is_retryable(error: &io::Error) -> bool {
+/// Whether an I/O error only means "nothing yet" (a read or write timed out, would block or was
+/// interrupted), so the exchange may go on until its deadline.
+pub fn is_retryable(error: &io::Error) -> bool {
     matches!(error.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
+}
+
+/// Writes all of `bytes`, retrying writes a full transmit buffer timed out, until `deadline`, then
+/// flushes.
+pub fn write_all_before(port: &mut impl Write, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match port.write(bytes) {
+            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "transport accepted no bytes")),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if is_retryable(&e) => {
+                if Instant::now() >= deadline {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "transmit buffer stayed full"));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    port.flush()
 }
 
 /// Opens a real serial port, 8N1, no flow control, with a short per-read timeout (the drivers keep

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::command::{self, response_code};
 use super::error::Pn532Error;
 use super::frame::{self, ACK, Decoder, Frame, FrameError, NACK, TFI_HOST, TFI_PN532};
+use crate::serial::is_retryable;
 
 /// How long the link listens for stale bytes before it configures the PN532 afresh.
 const STALE_QUIET: Duration = Duration::from_millis(10);
@@ -162,10 +163,6 @@ impl<T: Read + Write> Link<T> {
             }
         }
     }
-}
-
-fn is_retryable(error: &io::Error) -> bool {
-    matches!(error.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
 }
 
 /// The response parameters if `frame` answers `command`; `None` for frames to pass over (a

@@ -7,7 +7,7 @@
 //! frame are chained with the MI bit, and so are long commands from the host. Faults are injected
 //! through the [`SimulatorHandle`].
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -17,6 +17,7 @@ use super::error::STATUS_MI;
 use super::frame::{ACK, Decoder, Frame, FrameError, MAX_EXTENDED_LEN, MAX_NORMAL_LEN, TFI_HOST, TFI_PN532};
 use crate::card::CardProtocol;
 use crate::card::sim::SimCard;
+use crate::serial::is_retryable;
 
 /// Status byte: success.
 const STATUS_OK: u8 = 0x00;
@@ -491,10 +492,6 @@ fn serve(mut port: impl Read + Write, shared: &Mutex<Pn532Simulator>, stop: &Ato
             break;
         }
     }
-}
-
-fn is_retryable(error: &io::Error) -> bool {
-    matches!(error.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
 }
 
 #[cfg(test)]

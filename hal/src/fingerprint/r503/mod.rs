@@ -11,13 +11,14 @@
 //! [`R503Simulator`] is a module on the other end of a pseudo-terminal speaking the same protocol,
 //! with injectable faults; the tests run the driver against it.
 
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use image::GrayImage;
 
 use self::packet::{Decoder, Instruction, Packet, PacketError, PacketKind, PacketSize, confirmation};
 use super::{FingerImage, FingerprintSensor};
+use crate::serial::{is_retryable, write_all_before};
 use crate::{Device, DeviceError, DeviceInfo, DeviceKind, ErrorKind, Health, Result};
 
 pub mod packet;
@@ -774,25 +775,4 @@ pub fn unpack_image(data: &[u8]) -> Result<GrayImage, R503Error> {
 /// expanded as [`unpack_image`] does).
 pub fn quantise_to_sensor_levels(image: &GrayImage) -> GrayImage {
     GrayImage::from_fn(image.width(), image.height(), |x, y| image::Luma([(image.get_pixel(x, y).0[0] >> 4) * 17]))
-}
-
-fn is_retryable(error: &io::Error) -> bool {
-    matches!(error.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
-}
-
-/// Writes all of `bytes`, retrying writes a full transmit buffer timed out, until `deadline`.
-fn write_all_before(port: &mut impl Write, mut bytes: &[u8], deadline: Instant) -> io::Result<()> {
-    while !bytes.is_empty() {
-        match port.write(bytes) {
-            Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "transport accepted no bytes")),
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if is_retryable(&e) => {
-                if Instant::now() >= deadline {
-                    return Err(io::Error::new(io::ErrorKind::TimedOut, "transmit buffer stayed full"));
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    port.flush()
 }

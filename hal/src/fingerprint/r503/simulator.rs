@@ -16,7 +16,8 @@ use super::packet::{
     DEFAULT_ADDRESS, DEFAULT_PASSWORD, Decoder, Instruction, POWER_ON_BYTE, Packet, PacketError, PacketKind,
     PacketSize, confirmation,
 };
-use super::{AuraLed, IMAGE_BYTES, IMAGE_HEIGHT, IMAGE_WIDTH, SystemParameters, is_retryable, write_all_before};
+use super::{AuraLed, IMAGE_BYTES, IMAGE_HEIGHT, IMAGE_WIDTH, SystemParameters};
+use crate::serial::{is_retryable, write_all_before};
 
 /// How long the simulator keeps trying to hand one packet to a host that does not read.
 const WRITE_PATIENCE: Duration = Duration::from_secs(2);

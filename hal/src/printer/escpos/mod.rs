@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use self::protocol::{OfflineCause, StatusRequest, XOFF, XON};
 use super::raster::TextRenderer;
 use super::{PaperStatus, Receipt, ReceiptPrinter};
-use crate::{Device, DeviceError, DeviceInfo, DeviceKind, ErrorKind, Health, Result, serial};
+use crate::serial::{self, is_retryable};
+use crate::{Device, DeviceError, DeviceInfo, DeviceKind, ErrorKind, Health, Result};
 
 mod protocol;
 mod simulator;
@@ -256,10 +257,6 @@ impl EscPos<Box<dyn serialport::SerialPort>> {
         let port = serial::open(path, baud_rate)?;
         Ok(EscPos::new(port, path, renderer, width_dots))
     }
-}
-
-fn is_retryable(error: &io::Error) -> bool {
-    matches!(error.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted)
 }
 
 impl<T: Read + Write + Send> Device for EscPos<T> {
