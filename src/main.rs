@@ -249,13 +249,7 @@ fn calendar_due(
         eprintln!("kiosk: --submitted {submitted:?} is not an RFC 3339 time such as 2026-11-20T15:30:00+07:00");
         return ExitCode::from(EXIT_CONFIG);
     };
-    let calendar = match config.calendar.work_calendar() {
-        Ok(calendar) => calendar,
-        Err(error) => {
-            eprintln!("kiosk: configuration error: {error}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
+    let calendar = &config.calendar.work_calendar;
     let rules = &config.calendar.due;
     let (day, time) = match service {
         ServiceArg::CertifiedCopy => calendar.due_certified_copy(at, rules, complex),

@@ -107,11 +107,14 @@ pub struct CalendarSection {
     /// Cut-off, office hours and processing times.
     #[serde(default)]
     pub due: crate::calendar::workdays::DueRules,
+    /// The working-day calendar read from `holidays` when the configuration was loaded (not a key).
+    #[serde(skip)]
+    pub work_calendar: crate::calendar::workdays::WorkCalendar,
 }
 
 impl Default for CalendarSection {
     fn default() -> Self {
-        CalendarSection { holidays: default_holidays(), due: Default::default() }
+        CalendarSection { holidays: default_holidays(), due: Default::default(), work_calendar: Default::default() }
     }
 }
 
@@ -121,7 +124,7 @@ fn default_holidays() -> PathBuf {
 
 impl CalendarSection {
     /// Reads the holiday tables into a working-day calendar; errors name the holiday file and key.
-    pub fn work_calendar(&self) -> Result<crate::calendar::workdays::WorkCalendar, ConfigError> {
+    fn read_work_calendar(&self) -> Result<crate::calendar::workdays::WorkCalendar, ConfigError> {
         let text = std::fs::read_to_string(&self.holidays).map_err(|e| ConfigError::unreadable(&self.holidays, &e))?;
         crate::calendar::workdays::HolidayTable::from_toml(&text, &self.holidays.display().to_string()).map_err(|e| {
             ConfigError { file: self.holidays.clone(), key: e.key.clone(), reason: e.reason.clone(), line: None }
@@ -178,7 +181,7 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         config.resolve_paths(base);
         config.validate().map_err(|(key, reason)| ConfigError::invalid(path, text, &key, reason))?;
-        config.validate_files()?;
+        config.calendar.work_calendar = config.calendar.read_work_calendar()?;
         Ok(config)
     }
 
@@ -211,11 +214,6 @@ impl Config {
             return Err(("agency.units".into(), reason));
         }
         self.devices.validate()
-    }
-
-    /// Checks the files the configuration points to (the holiday tables), after the keys themselves.
-    fn validate_files(&self) -> Result<(), ConfigError> {
-        self.calendar.work_calendar().map(|_| ())
     }
 }
 
