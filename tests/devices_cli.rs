@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{default_config, kiosk, stderr, stdout};
 
 /// The simulator configuration with `from` replaced, written into a fresh directory.
