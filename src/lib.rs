@@ -13,5 +13,6 @@ pub mod devices;
 pub mod fees;
 pub mod idcard;
 pub mod logging;
+pub mod outbox;
 pub mod payment;
 pub mod technician;

@@ -49,6 +49,19 @@ enum Command {
     /// Working days and due times.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// The outbox of sealed packets waiting for the backend.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// Packets by state, bytes, the oldest waiting packet and the last upload error.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,7 +206,30 @@ fn main() -> ExitCode {
         Command::Calendar(CalendarCommand::Due { service, submitted, complex, biometrics_on_file, json }) => {
             calendar_due(&config, service, &submitted, complex, biometrics_on_file, json)
         }
+        Command::Outbox(OutboxCommand::Status { json }) => outbox_status(&config, json),
     }
+}
+
+fn outbox_status(config: &Config, json: bool) -> ExitCode {
+    let status = kiosk::outbox::Outbox::open(&config.kiosk.data_dir, &config.outbox)
+        .and_then(|outbox| outbox.status(std::time::SystemTime::now()).map(|status| (outbox, status)));
+    let (outbox, status) = match status {
+        Ok(found) => found,
+        Err(error) => {
+            eprintln!("kiosk: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&status) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("kiosk: cannot format the status: {e}"),
+        }
+    } else {
+        println!("outbox {}", outbox.path().display());
+        print!("{}", kiosk::outbox::status_text(&status));
+    }
+    ExitCode::SUCCESS
 }
 
 fn fee(config: &Config, copies: u32, pages: Option<u32>, json: bool) -> ExitCode {

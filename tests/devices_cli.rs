@@ -1,44 +1,12 @@
 //! The technician commands as a technician runs them: the real `kiosk` binary, real files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn kiosk(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiosk"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the kiosk binary runs")
-}
-
-fn default_config() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/kiosk.toml")
-}
+use common::{default_config, kiosk, stderr, stdout};
 
 /// The simulator configuration with `from` replaced, written into a fresh directory.
-fn config_with(dir: &tempfile::TempDir, from: &str, to: &str) -> PathBuf {
-    let text = std::fs::read_to_string(default_config()).unwrap();
-    assert!(text.contains(from), "fixture changed: {from:?} is not in configs/kiosk.toml");
-    let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/admin-units-2025.json");
-    let text =
-        text.replacen("units = \"admin-units-2025.json\"", &format!("units = {:?}", units.display().to_string()), 1);
-    // The data files the configuration names stay in the repository.
-    let holidays = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/holidays.toml");
-    let text =
-        text.replacen("holidays = \"holidays.toml\"", &format!("holidays = {:?}", holidays.display().to_string()), 1);
-    let path = dir.path().join("kiosk.toml");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    path
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+fn config_with(dir: &tempfile::TempDir, from: &str, to: &str) -> std::path::PathBuf {
+    common::config_with(dir.path(), from, to)
 }
 
 #[test]

@@ -39,6 +39,9 @@ pub struct Config {
     /// Working days and processing times.
     #[serde(default)]
     pub calendar: CalendarSection,
+    /// How much disk the outbox of sealed packets may use.
+    #[serde(default)]
+    pub outbox: crate::outbox::OutboxConfig,
     /// Where the configuration was read from (not a key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -206,6 +209,7 @@ impl Config {
             return Err(("logging.level".into(), format!("`{}` is not a log filter: {e}", self.logging.level)));
         }
         self.fees.validate().map_err(|(field, reason)| (format!("fees.{field}"), reason))?;
+        self.outbox.validate().map_err(|(field, reason)| (format!("outbox.{field}"), reason))?;
         if let Some(payment) = &self.payment {
             payment.validate().map_err(|(field, reason)| (format!("payment.{field}"), reason))?;
         }
