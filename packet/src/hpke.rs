@@ -94,7 +94,7 @@ pub fn kem_shared_secret(dh: &[u8], enc: &[u8; 32], recipient_public: &[u8; 32])
 }
 
 /// DeriveKeyPair's secret half for X25519 (RFC 9180 §7.1.3): the test vectors give `ikmR`.
-#[cfg(test)]
+#[cfg(all(test, feature = "open"))]
 pub fn derive_x25519_secret(ikm: &[u8]) -> Zeroizing<[u8; 32]> {
     let suite = kem_suite_id();
     let dkp_prk = labeled_extract(&suite, b"", b"dkp_prk", ikm);
@@ -111,7 +111,7 @@ pub struct KeySchedule {
     /// The base nonce; message `seq` uses `base_nonce XOR I2OSP(seq, Nn)`.
     pub base_nonce: [u8; NONCE_LEN],
     /// The exporter secret: the packet exports nothing, the test vectors check it.
-    #[cfg(test)]
+    #[cfg(all(test, feature = "open"))]
     pub exporter_secret: Zeroizing<[u8; HASH_LEN]>,
 }
 
@@ -140,7 +140,7 @@ impl KeySchedule {
         labeled_expand(&suite, &secret[..], b"key", &context, &mut key);
         let mut base_nonce = [0u8; NONCE_LEN];
         labeled_expand(&suite, &secret[..], b"base_nonce", &context, &mut base_nonce);
-        #[cfg(test)]
+        #[cfg(all(test, feature = "open"))]
         let exporter_secret = {
             let mut exporter_secret = Zeroizing::new([0u8; HASH_LEN]);
             labeled_expand(&suite, &secret[..], b"exp", &context, &mut exporter_secret[..]);
@@ -150,7 +150,7 @@ impl KeySchedule {
             aead_id,
             key,
             base_nonce,
-            #[cfg(test)]
+            #[cfg(all(test, feature = "open"))]
             exporter_secret,
         })
     }
@@ -187,6 +187,7 @@ impl KeySchedule {
         Ok(out)
     }
 
+    #[cfg(feature = "open")]
     /// Opens `ciphertext ‖ tag` in place as message `seq`; returns the plaintext's length.
     pub fn open_in_place(&self, seq: u64, aad: &[u8], in_out: &mut [u8]) -> Result<usize, AeadFailure> {
         let nonce = aead::Nonce::assume_unique_for_key(self.nonce(seq));
