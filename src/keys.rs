@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-use kiosk_packet::{DevicePublicKey, DeviceSigner, KeyError};
+use kiosk_packet::{BackendPublicKey, DevicePublicKey, DeviceSigner, KeyError, SealError, SealParams};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -44,6 +44,11 @@ pub enum KeysError {
         /// Its permission bits.
         mode: u32,
     },
+    /// The configuration names no backend key, so nothing can be sealed.
+    #[error(
+        "no backend key is configured; set keys.backend_public_key and keys.backend_key_id as the backend publishes them"
+    )]
+    NoBackendKey,
     /// The key file is not a usable key.
     #[error("{path}: {source}")]
     Invalid {
@@ -147,6 +152,30 @@ pub fn show_device_key(path: &Path) -> Result<DeviceKeyInfo, KeysError> {
     Ok(DeviceKeyInfo::of(path, &load_device_signer(path)?.public_key()))
 }
 
+/// The two keys sealing needs, loaded once at start: the device key from its file and the backend
+/// key from the configuration.
+#[derive(Debug)]
+pub struct SealingKeys {
+    /// The device signing key.
+    pub signer: DeviceSigner,
+    /// The backend key packets are sealed to.
+    pub backend: BackendPublicKey,
+}
+
+impl SealingKeys {
+    /// Loads both keys named by the `[keys]` section.
+    pub fn load(keys: &crate::config::KeysSection) -> Result<SealingKeys, KeysError> {
+        let backend = keys.backend.clone().ok_or(KeysError::NoBackendKey)?;
+        Ok(SealingKeys { signer: load_device_signer(&keys.device_key)?, backend })
+    }
+
+    /// Seals one dossier archive created at `created_at` (seconds since the Unix epoch) with a fresh
+    /// random packet id.
+    pub fn seal(&self, created_at: u64, payload: &[u8]) -> Result<Vec<u8>, SealError> {
+        kiosk_packet::seal(&self.signer, &self.backend, &SealParams { packet_id: None, created_at }, payload)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +202,23 @@ mod tests {
         let second = init_device_key(&path, true).unwrap();
         assert_ne!(second.public_key, first.public_key);
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn sealing_keys_need_both_keys_and_seal_to_the_configured_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut keys = crate::config::KeysSection { device_key: dir.path().join("device.p8"), ..Default::default() };
+        init_device_key(&keys.device_key, false).unwrap();
+        assert!(matches!(SealingKeys::load(&keys), Err(KeysError::NoBackendKey)));
+        let backend = kiosk_packet::BackendKeyPair::generate().unwrap();
+        keys.backend = Some(backend.public_key().clone());
+        let sealing = SealingKeys::load(&keys).unwrap();
+        let packet = sealing.seal(1_796_000_000, b"archive").unwrap();
+        let header = kiosk_packet::peek_header(&packet).unwrap();
+        assert_eq!(header.backend_key_id, backend.key_id());
+        assert_eq!(header.device_key_id, sealing.signer.key_id());
+        let opened = kiosk_packet::open(&[backend], &[sealing.signer.public_key()], &packet).unwrap();
+        assert_eq!(&opened.payload[..], b"archive");
     }
 
     #[test]
