@@ -12,6 +12,7 @@ pub mod config;
 pub mod devices;
 pub mod fees;
 pub mod idcard;
+pub mod keys;
 pub mod logging;
 pub mod outbox;
 pub mod payment;

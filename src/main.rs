@@ -49,6 +49,9 @@ enum Command {
     /// Working days and due times.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// The device signing key (`[keys] device_key`).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// The outbox of sealed packets waiting for the backend.
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -58,6 +61,25 @@ enum Command {
 enum OutboxCommand {
     /// Packets by state, bytes, the oldest waiting packet and the last upload error.
     Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create the device key (PKCS#8, mode 0600) and print its public key and key id.
+    Init {
+        /// Replace an existing key (the backend must then enrol the new public key).
+        #[arg(long)]
+        force: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the public key and key id of the existing device key.
+    Show {
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -206,6 +228,7 @@ fn main() -> ExitCode {
         Command::Calendar(CalendarCommand::Due { service, submitted, complex, biometrics_on_file, json }) => {
             calendar_due(&config, service, &submitted, complex, biometrics_on_file, json)
         }
+        Command::Keys(command) => keys(&config, command),
         Command::Outbox(OutboxCommand::Status { json }) => outbox_status(&config, json),
     }
 }
@@ -230,6 +253,36 @@ fn outbox_status(config: &Config, json: bool) -> ExitCode {
         print!("{}", kiosk::outbox::status_text(&status));
     }
     ExitCode::SUCCESS
+}
+
+fn keys(config: &Config, command: KeysCommand) -> ExitCode {
+    let path = &config.keys.device_key;
+    let (result, json) = match command {
+        KeysCommand::Init { force, json } => (kiosk::keys::init_device_key(path, force), json),
+        KeysCommand::Show { json } => (kiosk::keys::show_device_key(path), json),
+    };
+    match result {
+        Ok(info) if json => match serde_json::to_string_pretty(&info) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kiosk: cannot format the key: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Ok(info) => {
+            println!("device key   {}", info.path.display());
+            println!("public key   {}", info.public_key);
+            println!("key id       {}", info.key_id);
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("kiosk: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn fee(config: &Config, copies: u32, pages: Option<u32>, json: bool) -> ExitCode {

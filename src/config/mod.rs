@@ -42,6 +42,9 @@ pub struct Config {
     /// How much disk the outbox of sealed packets may use.
     #[serde(default)]
     pub outbox: crate::outbox::OutboxConfig,
+    /// The device signing key and the backend key packets are sealed to.
+    #[serde(default)]
+    pub keys: KeysSection,
     /// Where the configuration was read from (not a key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -135,6 +138,61 @@ impl CalendarSection {
     }
 }
 
+/// `[keys]`: the kiosk's Ed25519 device key and the backend's X25519 key (`docs/packet-format.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysSection {
+    /// The device key (PKCS#8, mode 0600, made by `kiosk keys init`); relative to the configuration
+    /// file.
+    #[serde(default = "default_device_key")]
+    pub device_key: PathBuf,
+    /// The backend's X25519 public key, base64 of the raw 32 bytes. Without it the kiosk cannot seal.
+    pub backend_public_key: Option<String>,
+    /// That key's id (16 hex digits, first 8 bytes of its SHA-256): a check against a mistyped key,
+    /// and the id a rotation switches.
+    pub backend_key_id: Option<String>,
+    /// The parsed backend key once the configuration is validated (not a key).
+    #[serde(skip)]
+    pub backend: Option<kiosk_packet::BackendPublicKey>,
+}
+
+impl Default for KeysSection {
+    fn default() -> Self {
+        KeysSection { device_key: default_device_key(), backend_public_key: None, backend_key_id: None, backend: None }
+    }
+}
+
+fn default_device_key() -> PathBuf {
+    PathBuf::from("var/keys/device.p8")
+}
+
+impl KeysSection {
+    /// Parses the backend key and checks it against its id; errors name the key and the reason.
+    fn parse_backend(&self) -> Result<Option<kiosk_packet::BackendPublicKey>, (String, String)> {
+        let (key, id) = match (&self.backend_public_key, &self.backend_key_id) {
+            (None, None) => return Ok(None),
+            (Some(key), Some(id)) => (key, id),
+            (Some(_), None) => {
+                return Err(("keys.backend_key_id".into(), "must be set with backend_public_key".into()));
+            }
+            (None, Some(_)) => {
+                return Err(("keys.backend_public_key".into(), "must be set with backend_key_id".into()));
+            }
+        };
+        let public = kiosk_packet::BackendPublicKey::from_base64(key)
+            .map_err(|e| ("keys.backend_public_key".to_owned(), e.to_string()))?;
+        let id = kiosk_packet::KeyId::from_hex(id).map_err(|e| ("keys.backend_key_id".to_owned(), e.to_string()))?;
+        if public.key_id() != id {
+            let reason = format!(
+                "is {id} but backend_public_key has id {}; copy both from the same backend key",
+                public.key_id()
+            );
+            return Err(("keys.backend_key_id".into(), reason));
+        }
+        Ok(Some(public))
+    }
+}
+
 /// `[logging]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -184,6 +242,8 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         config.resolve_paths(base);
         config.validate().map_err(|(key, reason)| ConfigError::invalid(path, text, &key, reason))?;
+        config.keys.backend =
+            config.keys.parse_backend().map_err(|(key, reason)| ConfigError::invalid(path, text, &key, reason))?;
         config.calendar.work_calendar = config.calendar.read_work_calendar()?;
         Ok(config)
     }
@@ -192,6 +252,7 @@ impl Config {
         resolve(&mut self.kiosk.data_dir, base);
         resolve(&mut self.agency.units, base);
         resolve(&mut self.calendar.holidays, base);
+        resolve(&mut self.keys.device_key, base);
         self.devices.resolve_paths(base);
     }
 
@@ -213,6 +274,10 @@ impl Config {
         if let Some(payment) = &self.payment {
             payment.validate().map_err(|(field, reason)| (format!("payment.{field}"), reason))?;
         }
+        if self.keys.device_key.as_os_str().is_empty() {
+            return Err(("keys.device_key".into(), "must not be empty".into()));
+        }
+        self.keys.parse_backend()?;
         if !self.agency.units.is_file() {
             let reason = format!("administrative-unit list {} does not exist", self.agency.units.display());
             return Err(("agency.units".into(), reason));

@@ -197,3 +197,25 @@ fn a_bad_holiday_table_is_named_with_its_own_file_and_key() {
     assert_eq!(error.file, holidays);
     assert_eq!(error.key, "years.2026.holidays[0]");
 }
+
+#[test]
+fn the_backend_key_is_parsed_and_checked_against_its_id() {
+    let config = Config::parse(&minimal(), Path::new(FILE)).unwrap();
+    let backend = config.keys.backend.expect("the simulator configuration names a backend key");
+    assert_eq!(backend.key_id().to_string(), "06180c89292d4615");
+    assert_eq!(config.keys.device_key, Path::new("/etc/var/keys/device.p8"));
+
+    let wrong_id = error_of(&edited("backend_key_id = \"06180c89292d4615\"", "backend_key_id = \"0000000000000000\""));
+    assert_eq!(wrong_id.key, "keys.backend_key_id");
+    assert!(wrong_id.reason.contains("06180c89292d4615"), "{}", wrong_id.reason);
+    let bad_key = error_of(&edited("backend_public_key = \"/qK/", "backend_public_key = \"*qK/"));
+    assert_eq!(bad_key.key, "keys.backend_public_key");
+    assert!(bad_key.reason.contains("base64"), "{}", bad_key.reason);
+    let alone = error_of(&edited("backend_key_id = \"06180c89292d4615\"", ""));
+    assert_eq!(alone.key, "keys.backend_key_id");
+    // Without the section: the default device key beside the configuration, no backend key.
+    let block = "[keys]\ndevice_key = \"../var/keys/device.p8\"\nbackend_public_key = \"/qK/qztjfCb88LLjR/gvrhJwzDXkw/7TSpJIgHlocjQ=\"\nbackend_key_id = \"06180c89292d4615\"\n";
+    let without = Config::parse(&edited(block, ""), Path::new(FILE)).unwrap();
+    assert_eq!(without.keys.device_key, Path::new("/etc/kiosk/var/keys/device.p8"));
+    assert!(without.keys.backend.is_none());
+}
