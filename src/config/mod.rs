@@ -39,6 +39,9 @@ pub struct Config {
     /// Working days and processing times.
     #[serde(default)]
     pub calendar: CalendarSection,
+    /// How dossiers are built: PDF file name, JPEG quality.
+    #[serde(default)]
+    pub dossier: crate::dossier::DossierConfig,
     /// Where the configuration was read from (not a key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -209,6 +212,7 @@ impl Config {
         if let Some(payment) = &self.payment {
             payment.validate().map_err(|(field, reason)| (format!("payment.{field}"), reason))?;
         }
+        self.dossier.validate().map_err(|(field, reason)| (format!("dossier.{field}"), reason))?;
         if !self.agency.units.is_file() {
             let reason = format!("administrative-unit list {} does not exist", self.agency.units.display());
             return Err(("agency.units".into(), reason));
