@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod devices;
+pub mod dossier;
 pub mod fees;
 pub mod idcard;
 pub mod keys;

@@ -55,6 +55,25 @@ enum Command {
     /// The outbox of sealed packets waiting for the backend.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Dossiers: codes and sample output.
+    #[command(subcommand)]
+    Dossier(DossierCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DossierCommand {
+    /// Build the sample certified-copy dossier (a made-up person, simulator card) and write its PDF,
+    /// manifest and payload archive into a directory, for inspection.
+    Sample {
+        /// Directory to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a typed dossier code (spaces, dashes, case and O/I/L look-alikes are forgiven).
+    Check {
+        /// The code, e.g. 1D23-FJ75-4CT5.
+        code: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,6 +219,9 @@ const EXIT_CONFIG: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Commands that need no configuration run on any machine, from any directory.
+    if let Command::Dossier(DossierCommand::Check { code }) = &cli.command {
+        return dossier_check(code);
+    }
     if let Command::Mrz(MrzCommand::Check { lines, json, today }) = cli.command {
         return mrz_check(lines, json, today.as_deref());
     }
@@ -230,6 +252,8 @@ fn main() -> ExitCode {
         }
         Command::Keys(command) => keys(&config, command),
         Command::Outbox(OutboxCommand::Status { json }) => outbox_status(&config, json),
+        Command::Dossier(DossierCommand::Sample { out }) => dossier_sample(&config, &out),
+        Command::Dossier(DossierCommand::Check { .. }) => unreachable!("handled before the configuration is read"),
     }
 }
 
@@ -489,5 +513,59 @@ fn devices(config: &Config, command: DevicesCommand) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+fn dossier_check(code: &str) -> ExitCode {
+    match kiosk::dossier::DossierCode::parse(code) {
+        Ok(code) => {
+            println!("{code}: valid");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("kiosk: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dossier_sample(config: &Config, out: &std::path::Path) -> ExitCode {
+    use kiosk::dossier::{CertifiedCopyDossier, sample};
+    let inputs = sample::certified_copy_inputs(&config.kiosk.id);
+    let dossier = match CertifiedCopyDossier::build(&inputs, config) {
+        Ok(dossier) => dossier,
+        Err(error) => {
+            eprintln!("kiosk: cannot build the sample dossier: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let written = (|| -> Result<Vec<PathBuf>, String> {
+        std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+        let manifest = dossier.manifest.to_json().map_err(|e| e.to_string())?;
+        let payload = dossier.to_archive().map_err(|e| e.to_string())?;
+        let mut files: Vec<(&str, &[u8])> = vec![("manifest.json", &manifest), ("payload.tar", &payload)];
+        files.extend(dossier.files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice())));
+        files
+            .into_iter()
+            .map(|(name, bytes)| {
+                let path = out.join(name);
+                std::fs::write(&path, bytes)
+                    .map(|()| path.clone())
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            })
+            .collect()
+    })();
+    match written {
+        Ok(paths) => {
+            println!("sample dossier {} (made-up person, simulator card):", dossier.manifest.dossier_code);
+            for path in paths {
+                println!("  {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("kiosk: {error}; choose a writable --out directory");
+            ExitCode::FAILURE
+        }
     }
 }

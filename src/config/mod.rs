@@ -45,6 +45,9 @@ pub struct Config {
     /// The device signing key and the backend key packets are sealed to.
     #[serde(default)]
     pub keys: KeysSection,
+    /// How dossiers are built: PDF file name, JPEG quality.
+    #[serde(default)]
+    pub dossier: crate::dossier::DossierConfig,
     /// Where the configuration was read from (not a key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -278,6 +281,7 @@ impl Config {
             return Err(("keys.device_key".into(), "must not be empty".into()));
         }
         self.keys.parse_backend()?;
+        self.dossier.validate().map_err(|(field, reason)| (format!("dossier.{field}"), reason))?;
         if !self.agency.units.is_file() {
             let reason = format!("administrative-unit list {} does not exist", self.agency.units.display());
             return Err(("agency.units".into(), reason));
