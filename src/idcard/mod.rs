@@ -8,4 +8,5 @@ pub mod bac;
 pub mod card_qr;
 pub mod crypto;
 pub mod mrz;
+pub mod pace_crypto;
 pub mod sm;
