@@ -17,7 +17,7 @@
 //! AwaitingMapping ── GENERAL AUTHENTICATE 2: mapping keys exchanged; H = SK_map·PK_map,IC and the
 //!                    generic mapping Ĝ = s·G + H (§4.4.3.3.1).
 //!   on_response(random) ─────────────▼
-//! AwaitingKeyAgreement ── GENERAL AUTHENTICATE 3: ephemeral keys on Ĝ exchanged (§4.4.3.3.2; the
+//! AwaitingKeyAgreement ── GENERAL AUTHENTICATE 3: ephemeral keys on Ĝ exchanged (§4.4.1; the
 //!                         chip's key must differ from ours); K = x(SK·PK_IC), KSenc = KDF(K, 1),
 //!                         KSmac = KDF(K, 2) (§9.7.1, SHA-1 for AES-128, SHA-256 otherwise).
 //!   on_response ─────────────────────▼
@@ -49,7 +49,7 @@ pub(crate) const TAG_DYNAMIC_AUTHENTICATION: u32 = 0x7C;
 const TAG_PUBLIC_KEY: [u8; 2] = [0x7F, 0x49];
 /// Tag of the uncompressed EC point inside it.
 const TAG_EC_POINT: u8 = 0x86;
-/// Tags inside the dynamic authentication data (§4.4.4.2, Table 8).
+/// Tags inside the dynamic authentication data (§4.4.4.2).
 pub(crate) mod tags {
     /// Encrypted nonce (chip → terminal).
     pub const ENCRYPTED_NONCE: u32 = 0x80;
@@ -121,7 +121,7 @@ impl PacePassword {
         self.kind
     }
 
-    /// Kπ = KDF(K, 3) with the key length of the session (§4.4.3.1, §9.7.1).
+    /// Kπ = KDF(K, 3) with the key length of the session (§4.4.1, step 1, §9.7.1).
     pub(crate) fn password_key(&self, strength: AesStrength) -> AesKey {
         strength.derive_key(&self.secret, 3)
     }
@@ -186,7 +186,7 @@ pub enum PaceError {
     /// The chip sent a public key that is not a point on the agreed curve.
     #[error("the card's public key in {0} is not a valid point on the agreed curve")]
     InvalidPublicKey(PaceStep),
-    /// The chip sent back our own ephemeral public key (§4.4.3.3.2 forbids accepting it).
+    /// The chip sent back our own ephemeral public key (§4.4.1 requires the keys to differ).
     #[error("the card answered with our own ephemeral key; the answer is not from a genuine chip")]
     ReflectedKey,
     /// The chip's authentication token does not verify: its answer was altered or it does not know
@@ -259,7 +259,7 @@ impl AwaitingNonce {
     pub fn on_response(self, response: &[u8], random: &mut impl TerminalRandom) -> Result<AwaitingMapping, PaceError> {
         let step = PaceStep::EncryptedNonce;
         let encrypted = dynamic_data(response, step, tags::ENCRYPTED_NONCE, self.password)?;
-        // §4.4.3.1: s = D(Kπ, z), AES-CBC with a zero IV; the nonce is one or two whole blocks.
+        // §4.4.1, step 1: s = D(Kπ, z), AES-CBC with a zero IV; the nonce is one or two whole blocks.
         let nonce = pace_crypto::aes_cbc_decrypt(&self.password_key, &[0; 16], &encrypted)
             .map_err(|_| PaceError::Malformed(step))?;
         let curve = self.params.curve;
@@ -342,7 +342,8 @@ impl AwaitingKeyAgreement {
     pub fn on_response(self, response: &[u8]) -> Result<AwaitingToken, PaceError> {
         let step = PaceStep::KeyAgreement;
         let chip_public = dynamic_data(response, step, tags::EPHEMERAL_CHIP, self.password)?;
-        // §4.4.3.3.2: "the terminal SHALL check that PK_IC ≠ PK_PCD".
+        // §4.4.1 (key agreement): the terminal checks that the chip's key differs from its own, so
+        // a reflected key cannot make it authenticate itself.
         if constant_time_eq(&chip_public, &self.ephemeral_public) {
             return Err(PaceError::ReflectedKey);
         }
@@ -386,7 +387,7 @@ impl AwaitingToken {
     }
 }
 
-/// KSenc and KSmac of a PACE session (§4.4.3.3.3, §9.7.1). Wiped on drop (see [`AesKey`]).
+/// KSenc and KSmac of a PACE session (§4.4.1, §9.7.1). Wiped on drop (see [`AesKey`]).
 #[derive(Clone)]
 pub struct SessionKeys {
     /// The encryption key KSenc.
@@ -411,7 +412,7 @@ impl SessionKeys {
 }
 
 /// T = CMAC(KSmac, 7F49 { 06 OID, 86 public point })/8: the authentication token over the other
-/// side's ephemeral public key (Doc 9303-11 §4.4.3.4, data object of §9.4.4 for ECDH).
+/// side's ephemeral public key (Doc 9303-11 §4.4.3.4, data object of §9.4 for ECDH).
 pub fn authentication_token(ks_mac: &AesKey, protocol: &ObjectId, public_point: &[u8]) -> [u8; CMAC_LEN] {
     let mut inner = protocol.to_der();
     inner.push(TAG_EC_POINT);
@@ -497,7 +498,7 @@ fn ec_error(error: EcError, step: PaceStep) -> PaceError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::idcard::crypto::tests::hex;
     use crate::idcard::pace_crypto::Curve;

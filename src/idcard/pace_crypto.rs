@@ -5,7 +5,7 @@
 //! `bp256`); this module only fixes the parameters Doc 9303 asks for: the key derivation function
 //! of §9.7.1 with its hash per key length, CBC with an explicit IV and no padding of its own (the
 //! caller pads with ISO/IEC 9797-1 method 2), AES-CMAC truncated to 8 bytes (§9.8.6.2 and §4.4.3.4),
-//! and elliptic-curve points in uncompressed SEC1 form (§4.4.4.3, "ECDH public point", tag `86`).
+//! and elliptic-curve points in uncompressed SEC1 form (§9.4, "ECDH public point", tag `86`).
 //!
 //! Everything here is pure: bytes in, bytes out. Secrets are held in buffers that wipe themselves.
 
@@ -66,7 +66,7 @@ impl AesKey {
     }
 }
 
-/// The AES key length a PACE protocol identifier names (Doc 9303-11 §9.2.1, Table 6: the last
+/// The AES key length a PACE protocol identifier names (Doc 9303-11 §9.2.1: the last
 /// arc of id-PACE-ECDH-GM-AES-CBC-CMAC-128/-192/-256).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AesStrength {
@@ -147,7 +147,7 @@ pub fn aes_encrypt_block(key: &AesKey, block: &[u8; AES_BLOCK_LEN]) -> [u8; AES_
     }
 }
 
-/// Encrypts whole blocks with AES-CBC under `iv` (Doc 9303-11 §9.8.6.1; §4.4.3.1 uses a zero IV
+/// Encrypts whole blocks with AES-CBC under `iv` (Doc 9303-11 §9.8.6.1; §4.4.1, step 1 uses a zero IV
 /// for the PACE nonce).
 pub fn aes_cbc_encrypt(key: &AesKey, iv: &[u8; AES_BLOCK_LEN], plaintext: &[u8]) -> Result<Vec<u8>, NotWholeAesBlocks> {
     fn run<C: BlockCipherEncrypt + KeyInit>(key: &[u8], iv: &[u8], data: &[u8]) -> Option<Vec<u8>> {
@@ -217,7 +217,7 @@ fn check_whole_blocks(data: &[u8]) -> Result<(), NotWholeAesBlocks> {
 }
 
 /// An elliptic curve PACE can run on here: the standardized domain parameters of Doc 9303-11
-/// §9.5.1 (Table 4) that have a RustCrypto implementation with point arithmetic.
+/// §9.5.1 (table of standardized domain parameters) that have a RustCrypto implementation with point arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Curve {
     /// NIST P-256 (secp256r1), standardized domain parameter id 12.
@@ -317,7 +317,7 @@ where
     FieldBytesSize<C>: ModulusSize,
     C::AffinePoint: FromSec1Point<C> + ToSec1Point<C>,
 {
-    // Doc 9303-11 §4.4.4.3 sends ECDH public points uncompressed; anything else is refused.
+    // Doc 9303-11 §9.4 sends ECDH public points uncompressed; anything else is refused.
     if bytes.len() != POINT_LEN || bytes.first() != Some(&0x04) {
         return Err(EcError::InvalidPoint);
     }

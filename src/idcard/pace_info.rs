@@ -205,7 +205,7 @@ pub struct PaceInfo {
     pub protocol: ObjectId,
     /// The version (2 for the PACE of Doc 9303).
     pub version: u32,
-    /// The standardized domain parameter id of §9.5.1 (Table 4), when the chip uses one; absent
+    /// The standardized domain parameter id of §9.5.1 (table of standardized domain parameters), when the chip uses one; absent
     /// when the domain parameters are proprietary (given in a PACEDomainParameterInfo).
     pub parameter_id: Option<u32>,
 }
@@ -234,7 +234,7 @@ pub enum PaceUnsupported {
     Curve {
         /// The standardized domain parameter id.
         id: u32,
-        /// The curve's name from Doc 9303-11 §9.5.1, Table 4.
+        /// The curve's name from Doc 9303-11 §9.5.1 (table of standardized domain parameters).
         name: &'static str,
     },
     /// Domain parameters that are not one of the standardized ones, or an id that is reserved or
@@ -324,7 +324,7 @@ impl PaceInfo {
     }
 }
 
-/// The elliptic curves of Doc 9303-11 §9.5.1 (Table 4) other than the two supported ones.
+/// The elliptic curves of Doc 9303-11 §9.5.1 (table of standardized domain parameters) other than the two supported ones.
 fn unsupported_curve_name(id: u32) -> Option<&'static str> {
     Some(match id {
         8 => "NIST P-192",

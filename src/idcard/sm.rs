@@ -372,6 +372,173 @@ impl SecureChannel {
     }
 }
 
+/// The chip's side of secure messaging (Doc 9303-11 §9.8), for the chip simulator and tests: it
+/// opens the terminal's protected commands and protects the chip's answers, with the same keys and
+/// counter rules as [`SecureChannel`]. Any failure closes it; the chip then answers `6987`/`6988`
+/// in plain and the terminal has to authenticate again.
+pub struct CardSecureChannel {
+    keys: SessionKeys,
+    ssc: Counter,
+    closed: bool,
+}
+
+impl Drop for CardSecureChannel {
+    fn drop(&mut self) {
+        self.keys.zeroize();
+        self.ssc.zeroize();
+    }
+}
+
+impl fmt::Debug for CardSecureChannel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CardSecureChannel").field("keys", &"<redacted>").field("closed", &self.closed).finish()
+    }
+}
+
+impl CardSecureChannel {
+    /// The chip's 3DES channel after BAC (same keys and initial counter as the terminal's).
+    pub fn from_session_keys(ks_enc: TdesKey, ks_mac: TdesKey, ssc: [u8; 8]) -> CardSecureChannel {
+        CardSecureChannel {
+            keys: SessionKeys::Tdes { ks_enc, ks_mac },
+            ssc: Counter { value: u128::from(u64::from_be_bytes(ssc)), len: 8 },
+            closed: false,
+        }
+    }
+
+    /// The chip's AES channel after PACE (SSC = 0).
+    pub fn from_aes_session_keys(ks_enc: AesKey, ks_mac: AesKey) -> CardSecureChannel {
+        CardSecureChannel {
+            keys: SessionKeys::Aes { ks_enc, ks_mac },
+            ssc: Counter { value: 0, len: 16 },
+            closed: false,
+        }
+    }
+
+    /// Whether an error has closed this channel.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Checks and opens a protected command APDU; returns the plain command (CLA without the SM
+    /// bits, the decrypted data, Le from DO'97').
+    pub fn unprotect_command(&mut self, command: &[u8]) -> Result<Vec<u8>, SmError> {
+        if self.closed {
+            return Err(SmError::ChannelClosed);
+        }
+        let result = self.open_command(command);
+        if result.is_err() {
+            self.closed = true;
+        }
+        result
+    }
+
+    /// Protects the chip's answer: DO'87' with the encrypted data (if any), DO'99' with `status`,
+    /// DO'8E' with the MAC, then the status word.
+    pub fn protect_response(&mut self, data: &[u8], status: u16) -> Result<Vec<u8>, SmError> {
+        if self.closed {
+            return Err(SmError::ChannelClosed);
+        }
+        let ssc = match self.ssc.advance() {
+            Ok(ssc) => ssc,
+            Err(error) => {
+                self.closed = true;
+                return Err(error);
+            }
+        };
+        let mut body = Vec::new();
+        if !data.is_empty() {
+            let mut padded = Zeroizing::new(data.to_vec());
+            self.keys.pad(&mut padded);
+            let cryptogram = self.keys.encrypt(&ssc, &padded).ok_or(SmError::Malformed)?;
+            let mut value = Vec::with_capacity(1 + cryptogram.len());
+            value.push(PADDING_INDICATOR);
+            value.extend_from_slice(&cryptogram);
+            append_tlv(&mut body, TAG_ENCRYPTED_PADDED, &value);
+        }
+        append_tlv(&mut body, TAG_STATUS, &status.to_be_bytes());
+        let mut mac_input = ssc.clone();
+        mac_input.extend_from_slice(&body);
+        append_tlv(&mut body, TAG_MAC, &self.keys.mac(&mac_input));
+        body.extend_from_slice(&status.to_be_bytes());
+        Ok(body)
+    }
+
+    fn open_command(&mut self, command: &[u8]) -> Result<Vec<u8>, SmError> {
+        let ssc = self.ssc.advance()?;
+        let protected = Command::parse_any(command).ok_or(SmError::Malformed)?;
+        if protected.cla & CLA_SM_BITS != CLA_SM_BITS {
+            return Err(SmError::Unprotected { status: 0x6987 });
+        }
+        // DO'87'/'85' (optional), DO'97' (optional), DO'8E' (last); the MAC covers SSC || padded
+        // header || everything before DO'8E' (Doc 9303-11 §9.8.4).
+        let mut rest = protected.data;
+        let mut encrypted = None;
+        let mut le = None;
+        let mac = loop {
+            let before = rest;
+            let (tag, value, after) = read_tlv(rest)?;
+            rest = after;
+            match tag {
+                TAG_ENCRYPTED_PADDED | TAG_ENCRYPTED if encrypted.is_none() && le.is_none() => {
+                    encrypted = Some(if tag == TAG_ENCRYPTED_PADDED {
+                        EncryptedData::Padded(value)
+                    } else {
+                        EncryptedData::Plain(value)
+                    });
+                }
+                TAG_LE if le.is_none() && matches!(value.len(), 1 | 2) => le = Some(value),
+                TAG_MAC if rest.is_empty() && value.len() == MAC_LEN => {
+                    break (value, &protected.data[..protected.data.len() - before.len()]);
+                }
+                TAG_ENCRYPTED_PADDED | TAG_ENCRYPTED | TAG_LE | TAG_MAC => return Err(SmError::Malformed),
+                other => return Err(SmError::UnexpectedObject(other)),
+            }
+            if rest.is_empty() {
+                return Err(SmError::MissingObject(TAG_MAC));
+            }
+        };
+        let (mac, authenticated) = mac;
+        let header = [protected.cla, protected.ins, protected.p1, protected.p2];
+        let mut mac_input = ssc.clone();
+        let mut padded_header = header.to_vec();
+        self.keys.pad(&mut padded_header);
+        mac_input.extend_from_slice(&padded_header);
+        mac_input.extend_from_slice(authenticated);
+        if !constant_time_eq(&self.keys.mac(&mac_input), mac) {
+            return Err(SmError::MacMismatch);
+        }
+        let data = match encrypted {
+            Some(EncryptedData::Padded([PADDING_INDICATOR, cryptogram @ ..]) | EncryptedData::Plain(cryptogram)) => {
+                let padded = self.keys.decrypt(&ssc, cryptogram).ok_or(SmError::Malformed)?;
+                self.keys.unpad(&padded).map(<[u8]>::to_vec).ok_or(SmError::Padding)?
+            }
+            Some(EncryptedData::Padded(_)) => return Err(SmError::Padding),
+            None => Vec::new(),
+        };
+        let extended = data.len() > 255 || le.is_some_and(|le| le.len() == 2);
+        let mut plain = vec![protected.cla & !CLA_SM_BITS, protected.ins, protected.p1, protected.p2];
+        if !data.is_empty() {
+            if extended {
+                plain.push(0x00);
+                plain.extend_from_slice(&(data.len() as u16).to_be_bytes());
+            } else {
+                plain.push(data.len() as u8);
+            }
+            plain.extend_from_slice(&data);
+        }
+        if let Some(le) = le {
+            if extended && data.is_empty() {
+                plain.push(0x00);
+            }
+            if extended && le.len() == 1 {
+                plain.push(0x00);
+            }
+            plain.extend_from_slice(le);
+        }
+        Ok(plain)
+    }
+}
+
 /// The expected response length Le of a command, as ISO/IEC 7816-4 encodes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Le(u32);
@@ -402,13 +569,15 @@ struct Command<'a> {
 }
 
 impl<'a> Command<'a> {
+    /// A plain command (no secure-messaging bits in CLA).
     fn parse(apdu: &'a [u8]) -> Option<Command<'a>> {
+        Command::parse_any(apdu).filter(|command| command.cla & CLA_SM_BITS == 0)
+    }
+
+    fn parse_any(apdu: &'a [u8]) -> Option<Command<'a>> {
         let [cla, ins, p1, p2, rest @ ..] = apdu else {
             return None;
         };
-        if cla & CLA_SM_BITS != 0 {
-            return None;
-        }
         let (data, le, extended) = match rest {
             [] => (&[][..], None, false),
             [le] => (&[][..], Some(short_le(*le)), false),
@@ -941,6 +1110,77 @@ mod tests {
         let text = format!("{:?}", aes_channel("0A9DA4DB03BDDE39FC5202BC44B2E89E", "4B1C06491ED5140CA2B537D344C6C0B1"));
         assert!(text.contains("AES") && text.contains("redacted"), "{text}");
         assert!(!text.to_uppercase().contains("0A9D"), "{text}");
+    }
+
+    // The chip's side reproduces Appendix D.4 from the other end: it opens each protected command
+    // to the plain one and protects each answer to exactly the appendix's bytes.
+    #[test]
+    fn card_side_reproduces_appendix_d4() {
+        let mut card = CardSecureChannel::from_session_keys(hex_array(KS_ENC), hex_array(KS_MAC), hex_array(SSC));
+        for (_, plain_command, protected_command, protected_response, plain_response) in EXCHANGES {
+            assert_eq!(card.unprotect_command(&hex(protected_command)), Ok(hex(plain_command)), "{plain_command}");
+            let plain = hex(plain_response);
+            let (data, status) = plain.split_at(plain.len() - 2);
+            let status = u16::from_be_bytes([status[0], status[1]]);
+            assert_eq!(card.protect_response(data, status), Ok(hex(protected_response)), "{plain_command}");
+        }
+    }
+
+    #[test]
+    fn card_side_reproduces_the_aes_vectors() {
+        let mut card = CardSecureChannel::from_aes_session_keys(
+            AesKey::new(&hex("0A9DA4DB03BDDE39FC5202BC44B2E89E")).expect("AES key"),
+            AesKey::new(&hex("4B1C06491ED5140CA2B537D344C6C0B1")).expect("AES key"),
+        );
+        let mut terminal = aes_channel("0A9DA4DB03BDDE39FC5202BC44B2E89E", "4B1C06491ED5140CA2B537D344C6C0B1");
+        for (plain, protected, response) in AES_EXCHANGES_APPENDIX_I {
+            assert_eq!(card.unprotect_command(&hex(protected)), Ok(hex(plain)), "{plain}");
+            terminal.protect(&hex(plain)).expect("terminal side");
+            let opened = terminal.unprotect(&hex(response)).expect("terminal side");
+            let (data, _) = opened.split_at(opened.len() - 2);
+            assert_eq!(card.protect_response(data, 0x9000), Ok(hex(response)), "{plain}");
+        }
+    }
+
+    #[test]
+    fn card_side_round_trips_every_command_shape_and_refuses_tampering() {
+        let mut long = hex("00D60000 0001F4");
+        long.extend_from_slice(&[0x5A; 500]);
+        let commands = [
+            hex("00A4040C 07 A0000002471001"),
+            hex("00B00000 00"),
+            hex("00B00000 00 0000"),
+            hex("00B10000 04 54028000 00"),
+            hex("0084000008"),
+            hex("00A40000"),
+            long,
+        ];
+        let keys = [("0A9DA4DB03BDDE39FC5202BC44B2E89E", "4B1C06491ED5140CA2B537D344C6C0B1")];
+        for (enc, mac) in keys {
+            let mut terminal = aes_channel(enc, mac);
+            let mut card = CardSecureChannel::from_aes_session_keys(
+                AesKey::new(&hex(enc)).expect("AES key"),
+                AesKey::new(&hex(mac)).expect("AES key"),
+            );
+            for (index, command) in commands.iter().enumerate() {
+                let protected = terminal.protect(command).expect("plain command");
+                assert_eq!(card.unprotect_command(&protected).as_ref(), Ok(command), "command {index}");
+                let data: Vec<u8> = (0..index * 37).map(|i| i as u8).collect();
+                let response = card.protect_response(&data, 0x9000).expect("open channel");
+                assert_eq!(terminal.unprotect(&response), Ok([&data[..], &[0x90, 0x00]].concat()));
+            }
+            let mut protected = terminal.protect(&commands[0]).expect("plain command");
+            protected[10] ^= 0x01;
+            assert_eq!(card.unprotect_command(&protected), Err(SmError::MacMismatch));
+            assert!(card.is_closed());
+            assert_eq!(card.protect_response(&[], 0x9000), Err(SmError::ChannelClosed));
+        }
+        let mut card = CardSecureChannel::from_session_keys(hex_array(KS_ENC), hex_array(KS_MAC), hex_array(SSC));
+        assert_eq!(card.unprotect_command(&hex("00B0000004")), Err(SmError::Unprotected { status: 0x6987 }));
+        for garbage in ["", "0C", "0CB00000 03 970104", "0CB00000 05 5301AA 8E00"] {
+            let mut card = CardSecureChannel::from_session_keys(hex_array(KS_ENC), hex_array(KS_MAC), hex_array(SSC));
+            assert!(card.unprotect_command(&hex(garbage)).is_err(), "{garbage}");
+        }
     }
 
     #[test]
