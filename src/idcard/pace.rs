@@ -86,6 +86,15 @@ impl PasswordKind {
     }
 }
 
+impl fmt::Display for PasswordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PasswordKind::Mrz => "MRZ",
+            PasswordKind::Can => "card access number (CAN)",
+        })
+    }
+}
+
 /// A PACE password. Wiped from memory on drop; `Debug` does not show it.
 #[derive(Clone)]
 pub struct PacePassword {
@@ -173,7 +182,7 @@ pub enum PaceError {
     },
     /// The chip rejected our authentication token: the password (MRZ or CAN) is not this
     /// document's. `retries_left` is set when the chip says how many tries remain (`63Cx`).
-    #[error("the card did not accept the {password:?} password; check the MRZ or the card access number and try again")]
+    #[error("the card did not accept the {password}; check the MRZ or the card access number and try again")]
     AccessDenied {
         /// Which password was tried.
         password: PasswordKind,
@@ -189,6 +198,9 @@ pub enum PaceError {
     /// The chip sent back our own ephemeral public key (§4.4.1 requires the keys to differ).
     #[error("the card answered with our own ephemeral key; the answer is not from a genuine chip")]
     ReflectedKey,
+    /// The kiosk's random source failed (see [`EcError::BrokenRandomSource`]).
+    #[error("the kiosk's random number source is not working; restart the kiosk and call a technician if it persists")]
+    BrokenRandomSource,
     /// The chip's authentication token does not verify: its answer was altered or it does not know
     /// the password.
     #[error("the card's authentication token is wrong; the chip is not genuine or the answer was altered")]
@@ -263,7 +275,7 @@ impl AwaitingNonce {
         let nonce = pace_crypto::aes_cbc_decrypt(&self.password_key, &[0; 16], &encrypted)
             .map_err(|_| PaceError::Malformed(step))?;
         let curve = self.params.curve;
-        let mapping_key = curve.random_private_key(random);
+        let mapping_key = curve.random_private_key(random).map_err(|error| ec_error(error, step))?;
         let mapping_public =
             curve.multiply(mapping_key.as_slice(), &curve.generator()).map_err(|_| PaceError::Malformed(step))?;
         let command = general_authenticate(true, Some((tags::MAPPING_TERMINAL, &mapping_public)));
@@ -303,7 +315,7 @@ impl AwaitingMapping {
         let curve = self.params.curve;
         let h = curve.multiply(self.mapping_key.as_slice(), &chip_mapping).map_err(|error| ec_error(error, step))?;
         let generator = curve.map_generator(&self.nonce, &h).map_err(|error| ec_error(error, step))?;
-        let ephemeral_key = curve.random_private_key(random);
+        let ephemeral_key = curve.random_private_key(random).map_err(|error| ec_error(error, step))?;
         let ephemeral_public =
             curve.multiply(ephemeral_key.as_slice(), &generator).map_err(|error| ec_error(error, step))?;
         let command = general_authenticate(true, Some((tags::EPHEMERAL_TERMINAL, &ephemeral_public)));
@@ -494,6 +506,7 @@ pub(crate) fn find_in_template(data: &[u8], tag: u32) -> Option<Vec<u8>> {
 fn ec_error(error: EcError, step: PaceStep) -> PaceError {
     match error {
         EcError::InvalidPoint | EcError::Infinity => PaceError::InvalidPublicKey(step),
+        EcError::BrokenRandomSource => PaceError::BrokenRandomSource,
     }
 }
 

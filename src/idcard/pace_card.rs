@@ -187,7 +187,7 @@ impl<R: TerminalRandom> PaceChip<R> {
             }
             ChipState::NonceSent { nonce } if chained => {
                 let terminal_mapping = find_in_template(data, tags::MAPPING_TERMINAL).ok_or(SW_WRONG_DATA)?;
-                let key = curve.random_private_key(&mut self.random);
+                let key = curve.random_private_key(&mut self.random).map_err(|_| SW_WRONG_DATA)?;
                 let chip_mapping = curve.multiply(key.as_slice(), &curve.generator()).map_err(|_| SW_WRONG_DATA)?;
                 let h = curve.multiply(key.as_slice(), &terminal_mapping).map_err(|_| SW_WRONG_DATA)?;
                 let generator = curve.map_generator(&nonce, &h).map_err(|_| SW_WRONG_DATA)?;
@@ -196,7 +196,8 @@ impl<R: TerminalRandom> PaceChip<R> {
             ChipState::Mapped { generator } if chained => {
                 let terminal_public = find_in_template(data, tags::EPHEMERAL_TERMINAL).ok_or(SW_WRONG_DATA)?;
                 curve.validate_point(&terminal_public).map_err(|_| SW_WRONG_DATA)?;
-                let key: Zeroizing<[u8; COORDINATE_LEN]> = curve.random_private_key(&mut self.random);
+                let key: Zeroizing<[u8; COORDINATE_LEN]> =
+                    curve.random_private_key(&mut self.random).map_err(|_| SW_WRONG_DATA)?;
                 let chip_public = curve.multiply(key.as_slice(), &generator).map_err(|_| SW_WRONG_DATA)?;
                 // §4.4.1, key agreement step: the chip, too, refuses a peer key equal to its own.
                 if constant_time_eq(&chip_public, &terminal_public) {

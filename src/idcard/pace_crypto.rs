@@ -13,6 +13,7 @@ use std::fmt;
 
 use aes::{Aes128, Aes192, Aes256};
 use cbc::cipher::block_padding::NoPadding;
+use cbc::cipher::consts::U16;
 use cbc::cipher::{BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit};
 use cmac::{Cmac, Mac};
 use elliptic_curve::ops::Reduce;
@@ -129,13 +130,16 @@ pub fn unpad_aes(padded: &[u8]) -> Option<&[u8]> {
 /// Encrypts one block with AES in ECB mode: the IV of AES secure messaging is E(KSenc, SSC)
 /// (Doc 9303-11 §9.8.6.1).
 pub fn aes_encrypt_block(key: &AesKey, block: &[u8; AES_BLOCK_LEN]) -> [u8; AES_BLOCK_LEN] {
-    fn run<C: BlockCipherEncrypt + KeyInit>(key: &[u8], block: &[u8; AES_BLOCK_LEN]) -> [u8; AES_BLOCK_LEN] {
+    fn run<C: BlockCipherEncrypt<BlockSize = U16> + KeyInit>(
+        key: &[u8],
+        block: &[u8; AES_BLOCK_LEN],
+    ) -> [u8; AES_BLOCK_LEN] {
         let mut out = [0u8; AES_BLOCK_LEN];
-        // `AesKey` guarantees a length that every arm below accepts.
+        // `AesKey` guarantees a length that every arm below accepts, so this never fails.
         if let Ok(cipher) = C::new_from_slice(key) {
-            let mut working = cbc::cipher::Block::<C>::try_from(&block[..]).unwrap_or_default();
+            let mut working = cbc::cipher::Block::<C>::from(*block);
             cipher.encrypt_block(&mut working);
-            out.copy_from_slice(&working[..AES_BLOCK_LEN.min(working.len())]);
+            out.copy_from_slice(&working);
             working.as_mut_slice().zeroize();
         }
         out
@@ -195,6 +199,7 @@ pub fn aes_cmac8(key: &AesKey, data: &[u8]) -> [u8; CMAC_LEN] {
         C: cmac::block_api::CmacCipher,
     {
         let mut out = [0u8; CMAC_LEN];
+        // `AesKey` guarantees a valid key length, so this never fails.
         if let Ok(mut mac) = <Cmac<C> as KeyInit>::new_from_slice(key) {
             mac.update(data);
             let full = mac.finalize().into_bytes();
@@ -235,6 +240,9 @@ pub enum EcError {
     /// A computation ended in the point at infinity, which no honest peer produces.
     #[error("the key agreement produced the point at infinity")]
     Infinity,
+    /// The random source keeps producing values that are no private key (e.g. all zeros).
+    #[error("the random number source is not working; restart the kiosk and call a technician if it persists")]
+    BrokenRandomSource,
 }
 
 impl Curve {
@@ -247,19 +255,24 @@ impl Curve {
     }
 
     /// A fresh private key: 32 random bytes from `random`, drawn again until they are a scalar in
-    /// [1, n-1] (so no bias from reducing).
-    pub fn random_private_key(self, random: &mut impl TerminalRandom) -> Zeroizing<[u8; COORDINATE_LEN]> {
+    /// [1, n-1] (so no bias from reducing). A random source that fails that test 64 times in a row
+    /// (probability below 2^-99 on these curves) is broken, and is reported rather than looped on.
+    pub fn random_private_key(
+        self,
+        random: &mut impl TerminalRandom,
+    ) -> Result<Zeroizing<[u8; COORDINATE_LEN]>, EcError> {
         let mut candidate = Zeroizing::new([0u8; COORDINATE_LEN]);
-        loop {
+        for _ in 0..64 {
             random.fill(candidate.as_mut_slice());
             let valid = match self {
                 Curve::NistP256 => is_private_key::<p256::NistP256>(candidate.as_slice()),
                 Curve::BrainpoolP256r1 => is_private_key::<bp256::BrainpoolP256r1>(candidate.as_slice()),
             };
             if valid {
-                return candidate;
+                return Ok(candidate);
             }
         }
+        Err(EcError::BrokenRandomSource)
     }
 
     /// `scalar · point` (the scalar reduced modulo the group order), uncompressed. Used both for
@@ -470,6 +483,10 @@ mod tests {
             assert_eq!(curve.validate_point(&[0x00]), Err(EcError::InvalidPoint));
             assert_eq!(curve.validate_point(&[]), Err(EcError::InvalidPoint));
             assert_eq!(curve.multiply(&[0; 32], &curve.generator()), Err(EcError::Infinity));
+            let mut zeros = |buffer: &mut [u8]| buffer.fill(0);
+            assert_eq!(curve.random_private_key(&mut zeros).map(|_| ()), Err(EcError::BrokenRandomSource));
+            let mut all_ones = |buffer: &mut [u8]| buffer.fill(0xFF);
+            assert_eq!(curve.random_private_key(&mut all_ones).map(|_| ()), Err(EcError::BrokenRandomSource));
         }
     }
 }
