@@ -38,7 +38,9 @@ use zeroize::Zeroizing;
 pub use super::bac::TerminalRandom;
 use super::crypto::constant_time_eq;
 use super::pace_crypto::{self, AesKey, AesStrength, CMAC_LEN, EcError, x_coordinate};
-use super::pace_info::{ObjectId, PaceParams, Tlv, push_der_length, read_all_tlv, read_tlv};
+use super::pace_info::{
+    ObjectId, PaceParams, PaceUnsupported, SecurityInfos, Tlv, push_der_length, read_all_tlv, read_tlv,
+};
 use super::sm::SecureChannel;
 
 /// Status word of a command that worked (ISO/IEC 7816-4).
@@ -399,6 +401,48 @@ impl AwaitingToken {
     }
 }
 
+/// Why [`establish`] did not end in a secure channel.
+#[derive(Debug, thiserror::Error)]
+pub enum EstablishError<E: std::error::Error + 'static> {
+    /// `EF.CardAccess` offers no PACE this kiosk can run; the reader should fall back to BAC.
+    #[error("PACE cannot be used with this card: {0}")]
+    Unsupported(#[from] PaceUnsupported),
+    /// The protocol failed (wrong password, refused step, tampered answer …).
+    #[error(transparent)]
+    Pace(#[from] PaceError),
+    /// The card reader failed (card removed, timeout …).
+    #[error("the card reader failed during PACE: {0}")]
+    Transport(#[source] E),
+}
+
+/// Runs the whole of PACE over `transmit` (one command APDU in, the response APDU out): chooses
+/// the parameters from `EF.CardAccess`, sends MSE:Set AT (with DO'84' when the file lists more
+/// than one PACEInfo, as §4.4.4.1 requires) and the four GENERAL AUTHENTICATE steps, and returns the
+/// AES secure channel. Use the phase types directly to interleave anything else.
+pub fn establish<E: std::error::Error + 'static>(
+    password: PacePassword,
+    card_access: &SecurityInfos,
+    random: &mut impl TerminalRandom,
+    mut transmit: impl FnMut(&[u8]) -> Result<Vec<u8>, E>,
+) -> Result<SecureChannel, EstablishError<E>> {
+    let params = card_access.preferred_pace()?;
+    let mut state = Pace::start(password, params);
+    if card_access.pace_infos().count() > 1 {
+        state = state.with_domain_parameter_reference();
+    }
+    let mut send = |command: &[u8]| transmit(command).map_err(EstablishError::Transport);
+    let response = send(state.command())?;
+    let state = state.on_response(&response)?;
+    let response = send(&state.command())?;
+    let state = state.on_response(&response, random)?;
+    let response = send(state.command())?;
+    let state = state.on_response(&response, random)?;
+    let response = send(state.command())?;
+    let state = state.on_response(&response)?;
+    let response = send(state.command())?;
+    Ok(state.on_response(&response)?)
+}
+
 /// KSenc and KSmac of a PACE session (§4.4.1, §9.7.1). Wiped on drop (see [`AesKey`]).
 #[derive(Clone)]
 pub struct SessionKeys {
@@ -718,6 +762,50 @@ pub(crate) mod tests {
             let state = state.on_response(&hex(TRANSCRIPT[1].1), &mut random).expect("nonce");
             assert!(state.on_response(&hex(TRANSCRIPT[2].1)[..cut], &mut random).is_err(), "cut at {cut}");
         }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the card was removed")]
+    struct Removed;
+
+    #[test]
+    fn establish_runs_the_appendix_transcript_and_reports_each_failure_kind() {
+        let infos = SecurityInfos::parse(&hex(CARD_ACCESS)).expect("appendix file");
+        let mut random = scripted_random(&[SK_MAP_IFD, SK_IFD]);
+        let mut step = 0;
+        let channel = establish(PacePassword::mrz(MRZ_INFORMATION), &infos, &mut random, |command: &[u8]| {
+            let (expected, answer) = TRANSCRIPT[step];
+            assert_eq!(command, hex(expected).as_slice(), "command {step}");
+            step += 1;
+            Ok::<_, Removed>(hex(answer))
+        })
+        .expect("appendix transcript");
+        assert_eq!(channel.aes_state_for_tests().0, hex(KS_ENC));
+
+        let mut random = scripted_random(&[SK_MAP_IFD, SK_IFD]);
+        let error = establish(PacePassword::mrz(MRZ_INFORMATION), &infos, &mut random, |_: &[u8]| Err(Removed))
+            .expect_err("no card");
+        assert!(matches!(error, EstablishError::Transport(Removed)), "{error:?}");
+        assert!(error.to_string().contains("removed"), "{error}");
+
+        let no_pace = SecurityInfos { infos: vec![] };
+        let error = establish(PacePassword::mrz(MRZ_INFORMATION), &no_pace, &mut random, |_: &[u8]| Err(Removed))
+            .expect_err("no PACE");
+        assert!(matches!(error, EstablishError::Unsupported(PaceUnsupported::NotOffered)), "{error:?}");
+    }
+
+    #[test]
+    fn establish_names_the_domain_parameters_when_the_file_offers_several() {
+        // Two PACEInfos (brainpoolP256r1 and NIST P-256): MSE:Set AT must carry DO'84'.
+        let file = hex("3128 3012060A04007F0007020204020202010202010D 3012060A04007F0007020204020202010202010C");
+        let infos = SecurityInfos::parse(&file).expect("well-formed");
+        let mut random = scripted_random(&[]);
+        let mut first = None;
+        let _ = establish(PacePassword::mrz(MRZ_INFORMATION), &infos, &mut random, |command: &[u8]| {
+            first.get_or_insert_with(|| command.to_vec());
+            Err(Removed)
+        });
+        assert_eq!(first, Some(hex("0022C1A412800A04007F0007020204020283010184010D")));
     }
 
     #[test]
