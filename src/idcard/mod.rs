@@ -8,4 +8,8 @@ pub mod bac;
 pub mod card_qr;
 pub mod crypto;
 pub mod mrz;
+pub mod pace;
+pub mod pace_card;
+pub mod pace_crypto;
+pub mod pace_info;
 pub mod sm;
