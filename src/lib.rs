@@ -14,4 +14,5 @@ pub mod fees;
 pub mod idcard;
 pub mod logging;
 pub mod payment;
+pub mod systemd;
 pub mod technician;
