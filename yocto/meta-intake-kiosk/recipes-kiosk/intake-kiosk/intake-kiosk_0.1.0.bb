@@ -98,6 +98,10 @@ do_install:append() {
     install -m 0644 ${S}/configs/admin-units-2025.json ${S}/configs/admin-units-2025.LICENSE \
         ${S}/configs/holidays.toml ${D}${datadir}/intake-kiosk/
 
+    # The unit's Documentation= (in the ${PN}-doc package).
+    install -d ${D}${docdir}/intake-kiosk
+    install -m 0644 ${S}/docs/deployment.md ${S}/docs/hardware.md ${D}${docdir}/intake-kiosk/
+
     # Mount point of the data partition (outbox, audit log, device key).
     install -d -m 0700 -o kiosk -g kiosk ${D}${localstatedir}/lib/intake-kiosk
 }
