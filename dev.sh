@@ -12,9 +12,10 @@ cd "$(dirname "$0")"
 
 # gcc/libc6-dev: linker and C runtime; pkg-config: finds system libraries;
 # libclang1-14: bindgen for the V4L2 driver; libpcsclite-dev: PC/SC card readers;
-# fonts-dejavu-core, fonts-noto-cjk: receipt text in Vietnamese and CJK (and the tests that print it).
-# qpdf: the dossier tests check the certified-copy PDF with `qpdf --check`.
-PACKAGES=(gcc libc6-dev pkg-config libclang1-14 libpcsclite-dev fonts-dejavu-core fonts-noto-cjk qpdf)
+# fonts-dejavu-core, fonts-noto-cjk: receipt text in Vietnamese and CJK (and the tests that print it);
+# qpdf: the dossier tests check the certified-copy PDF with `qpdf --check`;
+# systemd: systemd-analyze checks the kiosk's unit (scripts/check-systemd-unit).
+PACKAGES=(gcc libc6-dev pkg-config libclang1-14 libpcsclite-dev fonts-dejavu-core fonts-noto-cjk qpdf systemd)
 
 install_deps() {
     local missing=()

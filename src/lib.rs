@@ -17,4 +17,5 @@ pub mod keys;
 pub mod logging;
 pub mod outbox;
 pub mod payment;
+pub mod systemd;
 pub mod technician;
