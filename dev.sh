@@ -12,8 +12,9 @@ cd "$(dirname "$0")"
 
 # gcc/libc6-dev: linker and C runtime; pkg-config: finds system libraries;
 # libclang1-14: bindgen for the V4L2 driver; libpcsclite-dev: PC/SC card readers;
-# fonts-dejavu-core, fonts-noto-cjk: receipt text in Vietnamese and CJK (and the tests that print it).
-PACKAGES=(gcc libc6-dev pkg-config libclang1-14 libpcsclite-dev fonts-dejavu-core fonts-noto-cjk)
+# fonts-dejavu-core, fonts-noto-cjk: receipt text in Vietnamese and CJK (and the tests that print it);
+# fonts-ocr-b: the OCR-B font the simulated card's MRZ is printed in and the MRZ OCR templates come from.
+PACKAGES=(gcc libc6-dev pkg-config libclang1-14 libpcsclite-dev fonts-dejavu-core fonts-noto-cjk fonts-ocr-b)
 
 install_deps() {
     local missing=()
