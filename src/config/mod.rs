@@ -39,6 +39,9 @@ pub struct Config {
     /// Working days and processing times.
     #[serde(default)]
     pub calendar: CalendarSection,
+    /// Capture quality thresholds.
+    #[serde(default)]
+    pub capture: crate::capture::CaptureConfig,
     /// Where the configuration was read from (not a key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -209,6 +212,7 @@ impl Config {
         if let Some(payment) = &self.payment {
             payment.validate().map_err(|(field, reason)| (format!("payment.{field}"), reason))?;
         }
+        self.capture.validate().map_err(|(key, reason)| (format!("capture.{key}"), reason))?;
         if !self.agency.units.is_file() {
             let reason = format!("administrative-unit list {} does not exist", self.agency.units.display());
             return Err(("agency.units".into(), reason));
