@@ -13,7 +13,8 @@
 //! 3. **Measurements.** The card must be ID-1 shaped (ISO/IEC 7810: 85.60 x 53.98 mm, corners near
 //!    90°), inside the frame with a margin, and big enough. Its inside is rectified to a 200-dpi luma
 //!    image (a third of the 600-dpi output, about the camera's own resolution at a good distance) on
-//!    which sharpness (variance of the Laplacian), glare (saturated fraction) and exposure
+//!    which sharpness (variance of the Laplacian), glare (fraction blown out in whole millimetres)
+//!    and exposure
 //!    (5th and 95th luma percentiles) are measured and the side is recognised (front: a portrait
 //!    photo's large dark areas; back: full-width machine-readable-zone lines).
 //! 4. **Verdict.** The first failed check, in the order a citizen can fix them, gives the hint.
@@ -165,7 +166,7 @@ pub struct DocumentMeasurements {
     pub aspect: f64,
     /// Variance of the Laplacian on the 200-dpi card image.
     pub sharpness: Option<f64>,
-    /// Fraction of the card that is blown out.
+    /// Fraction of the card blown out by reflections (in 1-mm blocks).
     pub glare_fraction: Option<f64>,
     /// 5th luma percentile of the card (its print).
     pub luma_p05: Option<u8>,
@@ -248,6 +249,8 @@ pub struct DocumentAnalyzer {
     distance: Vec<u8>,
     labels: Vec<u32>,
     stack: Vec<u32>,
+    ring: Vec<usize>,
+    ring_size: (usize, usize),
     card: Vec<u8>,
 }
 
@@ -267,6 +270,8 @@ impl DocumentAnalyzer {
             distance: Vec::new(),
             labels: Vec::new(),
             stack: Vec::new(),
+            ring: Vec::new(),
+            ring_size: (0, 0),
             card: vec![0; ((ANALYSIS_WIDTH - 2 * ANALYSIS_MARGIN) * (ANALYSIS_HEIGHT - 2 * ANALYSIS_MARGIN)) as usize],
         }
     }
@@ -382,9 +387,13 @@ impl DocumentAnalyzer {
         let (w, h) = (sw as usize, sh as usize);
 
         // Background: the median colour of the border ring, and how much the ring itself varies.
-        let ring = border_ring(w, h);
+        if self.ring_size != (w, h) {
+            self.ring = border_ring(w, h);
+            self.ring_size = (w, h);
+        }
+        let ring = &self.ring;
         let mut channels = [[0u32; 256]; 3];
-        for &i in &ring {
+        for &i in ring {
             for c in 0..3 {
                 channels[c][usize::from(pixels[i * 3 + c])] += 1;
             }
@@ -392,7 +401,7 @@ impl DocumentAnalyzer {
         let background = channels.map(|histogram| histogram_percentile(&histogram, 0.5));
         let distance_of = |i: usize| (0..3).map(|c| pixels[i * 3 + c].abs_diff(background[c])).max().unwrap_or(0);
         let mut spread = [0u32; 256];
-        for &i in &ring {
+        for &i in ring {
             spread[usize::from(distance_of(i))] += 1;
         }
         // The 75th percentile, not a higher one: a card cut off by the frame edge is part of the ring.
@@ -423,15 +432,12 @@ impl DocumentAnalyzer {
         let (fw, fh) = (frame.width() as usize, frame.height() as usize);
         let raw = frame.as_raw().as_slice();
         let mut histogram = [0u32; 256];
-        let mut saturated = 0usize;
-        let saturation = self.thresholds.saturation_luma;
         for (v, row) in self.card.chunks_exact_mut(cw).enumerate().take(ch) {
             for (u, out) in row.iter_mut().enumerate() {
                 let (x, y) = to_frame * (u as f32 + margin + 0.5, v as f32 + margin + 0.5);
                 let value = sample_luma(raw, fw, fh, x - 0.5, y - 0.5);
                 *out = value;
                 histogram[usize::from(value)] += 1;
-                saturated += usize::from(value >= saturation);
             }
         }
         let card = &self.card[..cw * ch];
@@ -439,12 +445,36 @@ impl DocumentAnalyzer {
         let p95 = histogram_percentile(&histogram, 0.95);
         Some(CardStats {
             sharpness: laplacian_variance(card, cw, ch),
-            glare_fraction: saturated as f64 / (cw * ch) as f64,
+            glare_fraction: blown_out_fraction(card, cw, ch, self.thresholds.saturation_luma),
             p05,
             p95,
             side: classify_side(card, cw, ch, p05, p95),
         })
     }
+}
+
+/// Fraction of the card in 8 x 8 blocks (1 mm at 200 dpi) that are blown out, at least 95% of
+/// their pixels at `saturation` or above. A reflection blows out whole millimetres; printed white
+/// (a QR code's light modules, the MRZ band) is interrupted by print or keeps some texture.
+fn blown_out_fraction(card: &[u8], w: usize, h: usize, saturation: u8) -> f64 {
+    const BLOCK: usize = 8;
+    let (bw, bh) = (w / BLOCK, h / BLOCK);
+    if bw == 0 || bh == 0 {
+        return 0.0;
+    }
+    let mut blown = 0usize;
+    for by in 0..bh {
+        for bx in 0..bw {
+            let bright: usize = (0..BLOCK)
+                .map(|dy| {
+                    let start = (by * BLOCK + dy) * w + bx * BLOCK;
+                    card[start..start + BLOCK].iter().filter(|&&v| v >= saturation).count()
+                })
+                .sum();
+            blown += usize::from(bright * 100 >= BLOCK * BLOCK * 95);
+        }
+    }
+    blown as f64 / (bw * bh) as f64
 }
 
 struct Region {

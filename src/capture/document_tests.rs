@@ -209,3 +209,13 @@ fn the_configuration_reads_and_checks_the_capture_section() {
     assert_eq!(error.key, "capture.document.max_tilt_deg");
     assert!(error.reason.contains("45"), "{error}");
 }
+
+#[test]
+fn printed_white_on_a_front_scan_is_not_taken_for_glare() {
+    // The QR code's light modules are pure white at 600 dpi; only whole blown-out millimetres count.
+    let scan = scene::flatbed(&CardArt::standard(), CardSide::Front, Light::White, &mut scene::rng(12));
+    let analysis = analyze(&scan);
+    assert_eq!(key(&analysis), "ok", "{analysis:?}");
+    assert_eq!(analysis.measurements.side, Side::Front);
+    assert!(analysis.measurements.glare_fraction.expect("measured") < 0.005);
+}
