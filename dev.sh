@@ -14,8 +14,9 @@ cd "$(dirname "$0")"
 # libclang1-14: bindgen for the V4L2 driver; libpcsclite-dev: PC/SC card readers;
 # fonts-dejavu-core, fonts-noto-cjk: receipt text in Vietnamese and CJK (and the tests that print it);
 # qpdf: the dossier tests check the certified-copy PDF with `qpdf --check`;
-# systemd: systemd-analyze checks the kiosk's unit (scripts/check-systemd-unit).
-PACKAGES=(gcc libc6-dev pkg-config libclang1-14 libpcsclite-dev fonts-dejavu-core fonts-noto-cjk qpdf systemd)
+# systemd: systemd-analyze checks the kiosk's unit (scripts/check-systemd-unit);
+# fonts-ocr-b: the OCR-B font the simulated card's MRZ is printed in and the MRZ OCR templates come from.
+PACKAGES=(gcc libc6-dev pkg-config libclang1-14 libpcsclite-dev fonts-dejavu-core fonts-noto-cjk qpdf systemd fonts-ocr-b)
 
 install_deps() {
     local missing=()

@@ -7,6 +7,7 @@
 
 pub mod agency;
 pub mod calendar;
+pub mod capture;
 pub mod clock;
 pub mod config;
 pub mod devices;

@@ -58,6 +58,27 @@ enum Command {
     /// Dossiers: codes and sample output.
     #[command(subcommand)]
     Dossier(DossierCommand),
+    /// Capture quality of a sample image: measurements, verdict and hint; exit 0 accepted,
+    /// 1 rejected, 2 unreadable input.
+    Inspect {
+        /// What the image shows.
+        kind: InspectKind,
+        /// The image file (PNG, JPEG).
+        image: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write the corrected crop here (documents: the card at 600 dpi, 2022 x 1275).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// What `kiosk inspect` looks at.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum InspectKind {
+    /// An identity card (camera frame or scan).
+    Document,
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,6 +275,9 @@ fn main() -> ExitCode {
         Command::Outbox(OutboxCommand::Status { json }) => outbox_status(&config, json),
         Command::Dossier(DossierCommand::Sample { out }) => dossier_sample(&config, &out),
         Command::Dossier(DossierCommand::Check { .. }) => unreachable!("handled before the configuration is read"),
+        Command::Inspect { kind, image, json, out } => match kind {
+            InspectKind::Document => inspect_document(&config, &image, json, out.as_deref()),
+        },
     }
 }
 
@@ -568,4 +592,123 @@ fn dossier_sample(config: &Config, out: &std::path::Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Exit status of `kiosk inspect` for an image that cannot be read.
+const EXIT_UNREADABLE: u8 = 2;
+
+fn inspect_document(config: &Config, path: &std::path::Path, json: bool, out: Option<&std::path::Path>) -> ExitCode {
+    use kiosk::capture::document::{DocumentAnalyzer, Side, rectify};
+    use kiosk::capture::{luma, mrz_ocr};
+    let frame = match image::open(path) {
+        Ok(image) => image.to_rgb8(),
+        Err(image::ImageError::IoError(e)) => {
+            eprintln!("kiosk: cannot read {}: {e}", path.display());
+            return ExitCode::from(EXIT_UNREADABLE);
+        }
+        Err(e) => {
+            eprintln!("kiosk: {} is not a readable image ({e}); give a PNG or JPEG file", path.display());
+            return ExitCode::from(EXIT_UNREADABLE);
+        }
+    };
+    let analysis = DocumentAnalyzer::new(config.capture.document.clone()).analyze(&frame);
+    let m = &analysis.measurements;
+    let crop = m.corners.filter(|_| m.in_frame).and_then(|corners| rectify(&frame, &corners));
+    if let (Some(out), Some(crop)) = (out, &crop) {
+        if let Err(e) = crop.save(out) {
+            eprintln!("kiosk: cannot write the crop to {}: {e}", out.display());
+            return ExitCode::from(EXIT_UNREADABLE);
+        }
+    } else if let Some(out) = out {
+        eprintln!("kiosk: no card to crop; {} was not written", out.display());
+    }
+    // The MRZ of a back (or of a side not recognised) is read from the 600-dpi crop and validated.
+    let mrz = crop.as_ref().filter(|_| m.side != Side::Front).map(|crop| {
+        let gray = image::GrayImage::from_fn(crop.width(), crop.height(), |x, y| {
+            let p = crop.get_pixel(x, y).0;
+            image::Luma([luma(p[0], p[1], p[2])])
+        });
+        let today = kiosk::clock::today_in_vietnam()
+            .or_else(|| kiosk::idcard::mrz::Date::new(2026, 1, 1))
+            .unwrap_or_else(|| unreachable!("a valid date"));
+        mrz_ocr::read_mrz(&gray, today)
+    });
+    // A zone that was read but fails its check digits is a wrong read or a forgery: never accepted.
+    let mrz_invalid = matches!(mrz, Some(Err(mrz_ocr::MrzOcrError::Invalid(_))));
+    let accepted = analysis.verdict.accepted && !mrz_invalid;
+    if json {
+        let mrz_json = match &mrz {
+            Some(Ok(reading)) => serde_json::json!({ "valid": true, "lines": reading.lines, "fields": reading.mrz }),
+            Some(Err(e)) => serde_json::json!({ "valid": false, "error": e.to_string() }),
+            None => serde_json::Value::Null,
+        };
+        let report = serde_json::json!({
+            "kind": "document",
+            "accepted": accepted,
+            "measurements": m,
+            "verdict": analysis.verdict,
+            "mrz": mrz_json,
+        });
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("kiosk: cannot format the report: {e}"),
+        }
+    } else {
+        print!("{}", document_report(&analysis, config));
+        match &mrz {
+            // Personal data stays off the terminal: field names only.
+            Some(Ok(reading)) => println!(
+                "mrz              {}, check digits valid: document code, issuing state, document number, \
+                 date of birth, sex, date of expiry, nationality, name, optional data",
+                reading.mrz.format
+            ),
+            Some(Err(e)) => println!("mrz              not read: {e}"),
+            None => {}
+        }
+        let hint = &analysis.verdict.hint_text;
+        let verdict = if accepted { "accepted" } else { "rejected" };
+        println!("verdict          {verdict} ({}): {} / {}", analysis.verdict.hint_key, hint.en, hint.vi);
+    }
+    if accepted { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn document_report(analysis: &kiosk::capture::document::DocumentAnalysis, config: &Config) -> String {
+    use std::fmt::Write as _;
+    let m = &analysis.measurements;
+    let t = &config.capture.document;
+    let mut out = String::new();
+    let mut row = |label: &str, value: String| {
+        let _ = writeln!(out, "{label:<16} {value}");
+    };
+    row("frame", format!("{} x {}", m.frame_size.0, m.frame_size.1));
+    match m.corners {
+        Some(c) => row(
+            "card corners",
+            format!(
+                "({:.1}, {:.1}) ({:.1}, {:.1}) ({:.1}, {:.1}) ({:.1}, {:.1})",
+                c[0].0, c[0].1, c[1].0, c[1].1, c[2].0, c[2].1, c[3].0, c[3].1
+            ),
+        ),
+        None => row("card corners", "no card found".into()),
+    }
+    row("in frame", if m.in_frame { "yes".into() } else { "no".into() });
+    row(
+        "card area",
+        format!("{:.1}% of the frame (min {:.1}%)", m.card_area_fraction * 100.0, t.min_card_area_fraction * 100.0),
+    );
+    row("tilt", format!("{:.1}° (max {:.1}°), rotation {:.1}°", m.tilt_deg, t.max_tilt_deg, m.rotation_deg));
+    if let Some(sharpness) = m.sharpness {
+        row("sharpness", format!("{sharpness:.0} (min {:.0})", t.min_sharpness));
+    }
+    if let Some(glare) = m.glare_fraction {
+        row("glare", format!("{:.2}% of the card (max {:.2}%)", glare * 100.0, t.max_glare_fraction * 100.0));
+    }
+    if let (Some(p05), Some(p95)) = (m.luma_p05, m.luma_p95) {
+        row(
+            "exposure",
+            format!("luma p05 {p05} (max {}), p95 {p95} (min {})", t.max_dark_percentile, t.min_bright_percentile),
+        );
+    }
+    row("side", format!("{:?}", m.side).to_lowercase());
+    out
 }

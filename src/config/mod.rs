@@ -48,6 +48,9 @@ pub struct Config {
     /// How dossiers are built: PDF file name, JPEG quality.
     #[serde(default)]
     pub dossier: crate::dossier::DossierConfig,
+    /// Capture quality thresholds.
+    #[serde(default)]
+    pub capture: crate::capture::CaptureConfig,
     /// Where the configuration was read from (not a key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -282,6 +285,7 @@ impl Config {
         }
         self.keys.parse_backend()?;
         self.dossier.validate().map_err(|(field, reason)| (format!("dossier.{field}"), reason))?;
+        self.capture.validate().map_err(|(key, reason)| (format!("capture.{key}"), reason))?;
         if !self.agency.units.is_file() {
             let reason = format!("administrative-unit list {} does not exist", self.agency.units.display());
             return Err(("agency.units".into(), reason));

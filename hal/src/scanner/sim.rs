@@ -57,7 +57,7 @@ impl DocumentScanner for SimScanner {
                 None => RgbImage::from_pixel(
                     scene::CARD_WIDTH_600DPI + 180,
                     scene::CARD_HEIGHT_600DPI + 160,
-                    Rgb([246, 246, 244]),
+                    scene::SCANNER_BED,
                 ),
             };
             if injected == Injected::Garbage {
@@ -100,7 +100,7 @@ mod tests {
         let mut scanner = SimScanner::new(world, FaultPlan::none(), 5);
         assert!(!scanner.document_present().unwrap());
         let scan = scanner.scan(&ScanRequest::default()).unwrap();
-        assert!(scan[0].image.pixels().all(|p| p.0 == [246, 246, 244]));
+        assert!(scan[0].image.pixels().all(|p| *p == scene::SCANNER_BED));
     }
 
     #[test]

@@ -34,6 +34,33 @@ pub const CARD_HEIGHT_600DPI: u32 = 1275;
 pub const SAMPLE_CARD_QR: &str =
     "001099012345|012345678|Nguyễn Văn An|01011990|Nam|Số 1 Phố Hàng Bạc, Phường Hoàn Kiếm, Hà Nội|15062021";
 
+/// The machine-readable zone printed on the standard synthetic card's back (TD1, ICAO Doc 9303
+/// Part 5): the same made-up person as [`SAMPLE_CARD_QR`], check digits computed by hand and verified
+/// with `kiosk mrz check`.
+pub const SAMPLE_CARD_MRZ: [&str; 3] =
+    ["IDVNM0990123459001099012345<<0", "9001011M3001019VNM<<<<<<<<<<<0", "NGUYEN<<VAN<AN<<<<<<<<<<<<<<<<"];
+
+/// The machine-readable zone of the synthetic passport data page: the TD3 specimen of ICAO Doc 9303
+/// Part 4 Appendix B (a fictional holder of the fictional state Utopia).
+pub const SAMPLE_PASSPORT_MRZ: [&str; 2] =
+    ["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<", "L898902C36UTO7408122F1204159ZE184226B<<<<<10"];
+
+/// The OCR-B font of Debian's `fonts-ocr-b` package (public domain, Matthew Skala after Norbert
+/// Schwarz), which the MRZ is printed in. Without it the simulator draws glyph-like strokes instead.
+pub const OCRB_FONT_PATH: &str = "/usr/share/fonts/opentype/ocr-b/OCRB.otf";
+
+/// MRZ character pitch at 600 dpi: 2.54 mm, ten characters per inch (ICAO Doc 9303 Part 3 §4.2).
+pub const MRZ_PITCH_600DPI: u32 = 60;
+
+/// ID-3 (passport data page) width at 600 dpi: 125 mm.
+pub const PASSPORT_WIDTH_600DPI: u32 = 2953;
+/// ID-3 (passport data page) height at 600 dpi: 88 mm.
+pub const PASSPORT_HEIGHT_600DPI: u32 = 2079;
+
+/// The scanner's lid as the camera box sees it around the card: dark, so the card's light edges
+/// stand out (a white lid hides a white card edge, such as the back's MRZ band).
+pub const SCANNER_BED: Rgb<u8> = Rgb([40, 42, 48]);
+
 /// Both sides of a card at 600 dpi, plus half-size copies for the camera simulator.
 pub struct CardArt {
     front: RgbImage,
@@ -231,7 +258,7 @@ pub fn portrait(width: u32, height: u32, t: f32, rng: &mut impl Rng) -> RgbImage
 pub fn flatbed(art: &CardArt, side: CardSide, light: Light, rng: &mut impl Rng) -> RgbImage {
     let card = art.side(side);
     let (bed_w, bed_h) = (CARD_WIDTH_600DPI + 180, CARD_HEIGHT_600DPI + 160);
-    let mut bed = RgbImage::from_pixel(bed_w, bed_h, Rgb([246, 246, 244]));
+    let mut bed = RgbImage::from_pixel(bed_w, bed_h, SCANNER_BED);
     // The citizen never lays the card perfectly: offset and a slight rotation.
     let dx = rng.random_range(50.0..130.0f32);
     let dy = rng.random_range(40.0..120.0f32);
@@ -371,17 +398,121 @@ fn draw_back() -> RgbImage {
     for row in 0..4 {
         text_bars(&mut img, &mut rng, 120, 420 + row * 80, 960, 36, Rgb([20, 20, 30]));
     }
-    // Machine-readable zone: a white band with three lines of 30 OCR-B-sized character cells.
+    // Machine-readable zone: a white band with three lines of 30 characters at a 60-px (2.54 mm) pitch.
     draw_filled_rect_mut(&mut img, Rect::at(0, 860).of_size(w, h - 860), Rgb([250, 250, 248]));
-    for line in 0..3 {
-        let y = 905 + line * 120;
-        for cell in 0..30 {
-            let x = 110 + cell * 60;
-            mrz_cell(&mut img, &mut rng, x, y);
+    match ocrb_font() {
+        Some(font) => draw_mrz(&mut img, font, &SAMPLE_CARD_MRZ, 110, 905, 120),
+        None => {
+            for line in 0..3 {
+                let y = 905 + line * 120;
+                for cell in 0..30 {
+                    let x = 110 + cell * 60;
+                    mrz_cell(&mut img, &mut rng, x, y);
+                }
+            }
         }
     }
     rounded_corners(&mut img);
     img
+}
+
+/// A passport data page (ID-3, 125 x 88 mm) at 600 dpi with the TD3 zone [`SAMPLE_PASSPORT_MRZ`] in
+/// OCR-B: what a foreigner lays on the scanner for level-2 electronic identification.
+pub fn passport_page() -> RgbImage {
+    let (w, h) = (PASSPORT_WIDTH_600DPI, PASSPORT_HEIGHT_600DPI);
+    let mut img = RgbImage::from_fn(w, h, |x, y| {
+        let wave = ((x as f32 * 0.012 + (y as f32 * 0.02).sin() * 2.0).sin() * 7.0) as i32;
+        Rgb([clamp(236 + wave), clamp(228 + wave / 2), clamp(238 - wave / 2)])
+    });
+    let mut rng = rng(2023);
+    text_bars(&mut img, &mut rng, 180, 110, 2500, 60, Rgb([40, 30, 80]));
+    draw_filled_rect_mut(&mut img, Rect::at(150, 330).of_size(640, 820), Rgb([200, 210, 225]));
+    let face = portrait(640, 820, 0.0, &mut self::rng(8));
+    imageops::overlay(&mut img, &face, 150, 330);
+    for row in 0..8 {
+        let y = 340 + row * 120;
+        text_bars(&mut img, &mut rng, 900, y, 500, 34, Rgb([80, 80, 100]));
+        text_bars(&mut img, &mut rng, 900, y + 48, 1400, 44, Rgb([15, 15, 25]));
+    }
+    // Doc 9303 Part 4: the zone's two lines sit in the bottom 23.2 mm of the page.
+    draw_filled_rect_mut(&mut img, Rect::at(0, 1480).of_size(w, h - 1480), Rgb([248, 248, 246]));
+    match ocrb_font() {
+        Some(font) => draw_mrz(&mut img, font, &SAMPLE_PASSPORT_MRZ, 150, 1640, 150),
+        None => {
+            for line in 0..2 {
+                for cell in 0..44 {
+                    mrz_cell(&mut img, &mut rng, 150 + cell * 60, 1640 + line * 150);
+                }
+            }
+        }
+    }
+    img
+}
+
+/// MRZ `lines` printed in OCR-B at 600 dpi (60-px pitch, 120 px from line to line), black on white
+/// with a 60-px margin; `None` without the font. The MRZ reader's glyph templates are cut from it.
+pub fn mrz_lines_image(lines: &[&str]) -> Option<GrayImage> {
+    let font = ocrb_font()?;
+    let columns = lines.iter().map(|line| line.chars().count()).max().unwrap_or(0) as u32;
+    let (w, h) = (columns * MRZ_PITCH_600DPI + 120, lines.len() as u32 * 120 + 60);
+    let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
+    draw_mrz(&mut img, font, lines, 60, 50, 120);
+    Some(GrayImage::from_fn(w, h, |x, y| Luma([img.get_pixel(x, y).0[1]])))
+}
+
+/// The OCR-B font, read once; `None` (with a warning) when `fonts-ocr-b` is not installed.
+pub fn ocrb_font() -> Option<&'static ab_glyph::FontVec> {
+    static FONT: OnceLock<Option<ab_glyph::FontVec>> = OnceLock::new();
+    FONT.get_or_init(|| {
+        let font = std::fs::read(OCRB_FONT_PATH).ok().and_then(|data| ab_glyph::FontVec::try_from_vec(data).ok());
+        if font.is_none() {
+            tracing::warn!(
+                path = OCRB_FONT_PATH,
+                "OCR-B font missing (install fonts-ocr-b): the MRZ is drawn as strokes"
+            );
+        }
+        font
+    })
+    .as_ref()
+}
+
+/// The pixel scale at which one OCR-B character advance is `pitch` pixels (the font is monospaced).
+pub fn ocrb_scale(font: &ab_glyph::FontVec, pitch: f32) -> ab_glyph::PxScale {
+    use ab_glyph::{Font, ScaleFont};
+    let unit = font.as_scaled(ab_glyph::PxScale::from(1.0)).h_advance(font.glyph_id('0'));
+    ab_glyph::PxScale::from(if unit > 0.0 { pitch / unit } else { pitch })
+}
+
+/// Prints MRZ `lines` in OCR-B, black on the image, the first character's cell at `(x, y)` (the
+/// cap top), one character per 60-px cell, `line_spacing` pixels from one line's top to the next.
+fn draw_mrz(img: &mut RgbImage, font: &ab_glyph::FontVec, lines: &[&str], x: u32, y: u32, line_spacing: u32) {
+    use ab_glyph::{Font, ScaleFont};
+    let scale = ocrb_scale(font, MRZ_PITCH_600DPI as f32);
+    let scaled = font.as_scaled(scale);
+    // Put the cap top of `H` at `y`: the glyph's outline bounds give it relative to the baseline.
+    let cap_top = font
+        .outline_glyph(font.glyph_id('H').with_scale_and_position(scale, ab_glyph::point(0.0, 0.0)))
+        .map_or(scaled.ascent(), |g| -g.px_bounds().min.y);
+    for (row, line) in lines.iter().enumerate() {
+        let baseline = y as f32 + row as f32 * line_spacing as f32 + cap_top;
+        for (column, character) in line.chars().enumerate() {
+            let origin = ab_glyph::point(x as f32 + column as f32 * MRZ_PITCH_600DPI as f32, baseline);
+            let glyph = font.glyph_id(character).with_scale_and_position(scale, origin);
+            let Some(outline) = font.outline_glyph(glyph) else { continue };
+            let bounds = outline.px_bounds();
+            outline.draw(|gx, gy, coverage| {
+                let (px, py) = (bounds.min.x as i64 + i64::from(gx), bounds.min.y as i64 + i64::from(gy));
+                if px < 0 || py < 0 || px >= i64::from(img.width()) || py >= i64::from(img.height()) {
+                    return;
+                }
+                let pixel = img.get_pixel_mut(px as u32, py as u32);
+                let ink = coverage.clamp(0.0, 1.0);
+                for c in pixel.0.iter_mut() {
+                    *c = (f32::from(*c) * (1.0 - ink) + 12.0 * ink) as u8;
+                }
+            });
+        }
+    }
 }
 
 /// Word-like dark bars: what printed text looks like to an edge detector.
@@ -399,7 +530,8 @@ fn text_bars(img: &mut RgbImage, rng: &mut impl Rng, x: u32, y: u32, width: u32,
     }
 }
 
-/// A character cell of the MRZ: strokes in a 40 x 60 box at a 60-px (2.54 mm) pitch.
+/// A character cell of the MRZ when the OCR-B font is missing: strokes in a 40 x 60 box at a 60-px
+/// (2.54 mm) pitch.
 fn mrz_cell(img: &mut RgbImage, rng: &mut impl Rng, x: i32, y: i32) {
     let ink = Rgb([10, 10, 12]);
     if rng.random_bool(0.2) {
@@ -518,6 +650,27 @@ mod tests {
         assert_eq!(white.dimensions(), ir.dimensions());
         assert!(mean_luma(&ir) > mean_luma(&white), "the coloured background vanishes under IR");
         assert!(mean_luma(&uv) < 80.0);
+    }
+
+    #[test]
+    fn the_mrz_is_printed_in_ocr_b_inside_its_band() {
+        let card = CardArt::standard();
+        let back = card.side(CardSide::Back);
+        // Ink in the first character cell of each line, none in the gap between the lines.
+        let dark = |x0: u32, y0: u32, w: u32, h: u32| {
+            (y0..y0 + h)
+                .flat_map(|y| (x0..x0 + w).map(move |x| (x, y)))
+                .filter(|&(x, y)| back.get_pixel(x, y).0[0] < 100)
+                .count()
+        };
+        for line in 0..3 {
+            assert!(dark(110, 905 + line * 120, 60, 70) > 200, "line {line} has a first character");
+        }
+        // OCR-B at a 60-px advance: caps 60 px, digits 67 px tall, so lines 120 px apart leave a gap.
+        assert_eq!(dark(110, 1095, 1800, 35), 0, "no ink between the second and third line");
+        assert!(ocrb_font().is_some(), "fonts-ocr-b is installed by dev.sh");
+        let page = passport_page();
+        assert_eq!(page.dimensions(), (PASSPORT_WIDTH_600DPI, PASSPORT_HEIGHT_600DPI));
     }
 
     #[test]
