@@ -6,6 +6,8 @@
 
 pub mod bac;
 pub mod card_qr;
+pub mod chip;
+pub mod chip_sim;
 pub mod crypto;
 pub mod mrz;
 pub mod sm;

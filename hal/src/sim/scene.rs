@@ -34,6 +34,13 @@ pub const CARD_HEIGHT_600DPI: u32 = 1275;
 pub const SAMPLE_CARD_QR: &str =
     "001099012345|012345678|Nguyễn Văn An|01011990|Nam|Số 1 Phố Hàng Bạc, Phường Hoàn Kiếm, Hà Nội|15062021";
 
+/// The machine-readable zone of the standard synthetic card (TD1, Vietnamese layout), for the same
+/// made-up person as [`SAMPLE_CARD_QR`]: document number 099012345 (the last 9 digits of the ID
+/// number), born 1990-01-01, male, card valid until 2030-01-01. The simulated chip derives its BAC
+/// keys from it; the drawn MRZ on the card back is only texture.
+pub const SAMPLE_CARD_MRZ: [&str; 3] =
+    ["IDVNM0990123459001099012345<<0", "9001011M3001019VNM<<<<<<<<<<<0", "NGUYEN<<VAN<AN<<<<<<<<<<<<<<<<"];
+
 /// Both sides of a card at 600 dpi, plus half-size copies for the camera simulator.
 pub struct CardArt {
     front: RgbImage,
