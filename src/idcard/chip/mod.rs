@@ -2,6 +2,7 @@
 //! files ([`lds`]) over BER-TLV ([`tlv`]), read through any [`kiosk_hal::card::CardReader`] after
 //! access control ([`reader`]), and passive authentication of what was read ([`pa`]).
 
+pub mod command;
 pub mod lds;
 pub mod pa;
 pub mod reader;
