@@ -236,3 +236,37 @@ fn generate_simulator_pki() {
     assert_eq!(cscas.len(), 1);
     let _ = pa::Verdict::Verified;
 }
+
+/// The whole stack: PN532 serial frames on a pseudo-terminal pair → APDUs → secure messaging →
+/// data groups → passive authentication.
+#[cfg(feature = "serial")]
+#[test]
+fn the_same_read_works_through_the_pn532_pty_simulator() {
+    use kiosk_hal::card::pn532::{Pn532, Pn532Simulator};
+    let (host, device) = kiosk_hal::serial::pty_pair().expect("a pseudo-terminal pair");
+    let chip = ChipSim::citizen(ChipSimOptions::default()).unwrap();
+    let simulator = Pn532Simulator::spawn(device, Some(Box::new(chip)));
+    let mut reader = Pn532::new(host, "pty");
+    let report = read_report(&mut reader, &sim_cscas()).expect("the chip reads through the PN532");
+    assert_eq!(report.pa.verdict, Verdict::Verified, "{:?}", report.pa);
+    assert_eq!(report.read.files.files().count(), 7);
+    let dg13 = report.dg13.as_ref().unwrap();
+    assert_eq!(dg13.get(Dg13Field::DateOfBirth).as_deref(), Some("01/01/1990"));
+    // Lifting the card off the PN532 mid-read is a clean error too.
+    let mut progress = |p: super::reader::ReadProgress| {
+        if p.file == LdsFile::Dg(2) && p.bytes_read > 1000 {
+            let _ = simulator.remove_card();
+        }
+    };
+    let error = read_and_verify(
+        &mut reader,
+        MRZ_INFORMATION,
+        &mut fixed_random(),
+        ReadOptions::default(),
+        &sim_cscas(),
+        now(),
+        &mut progress,
+    );
+    assert_eq!(error.unwrap_err(), ChipError::CardRemoved);
+    simulator.stop();
+}
