@@ -270,3 +270,70 @@ fn the_same_read_works_through_the_pn532_pty_simulator() {
     assert_eq!(error.unwrap_err(), ChipError::CardRemoved);
     simulator.stop();
 }
+
+/// The fuzz targets' properties on stable Rust: a few thousand seeded random and mutated inputs
+/// (mutations of the simulator's real files) through every parser; none may panic, and the
+/// unmutated files must keep parsing (so the test would notice a parser that refuses everything).
+#[test]
+fn parsers_survive_thousands_of_random_and_mutated_inputs() {
+    use super::lds::{Dg1, Dg2, Dg11, Dg13, EfCom, RawDataGroup};
+    use super::pa::Sod;
+    use super::tlv;
+    use crate::idcard::mrz::{Date, Mrz};
+
+    let chip = ChipSim::citizen(ChipSimOptions::default()).unwrap();
+    let seeds: Vec<Vec<u8>> =
+        [LdsFile::Com, LdsFile::Dg(1), LdsFile::Dg(11), LdsFile::Dg(13), LdsFile::Dg(14), LdsFile::Sod]
+            .into_iter()
+            .map(|file| chip.file(file).expect("the simulator has the file").to_vec())
+            .collect();
+    assert!(EfCom::parse(&seeds[0]).is_ok() && Dg1::parse(&seeds[1]).is_ok() && Dg11::parse(&seeds[2]).is_ok());
+    assert!(Dg13::parse(&seeds[3]).is_ok() && Sod::parse(&seeds[5]).is_ok());
+    let today = Date::from_days_since_unix_epoch(20_454).unwrap();
+    let mut state = 0x853C_49E6_748F_EA9Bu64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut rejected = 0;
+    for round in 0..3000 {
+        let input: Vec<u8> = if round % 3 == 0 {
+            let len = (next() % 300) as usize;
+            (0..len).map(|_| next() as u8).collect()
+        } else {
+            let mut bytes = seeds[(next() % seeds.len() as u64) as usize].clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % bytes.len().max(1);
+                match next() % 3 {
+                    0 if !bytes.is_empty() => bytes[at] ^= 1 << (next() % 8),
+                    1 if !bytes.is_empty() => bytes.truncate(at),
+                    _ => bytes.insert(at.min(bytes.len()), next() as u8),
+                }
+            }
+            bytes
+        };
+        if tlv::validate(&input).is_ok() {
+            assert!(tlv::parse_all(&input).is_ok());
+        }
+        let results = [
+            EfCom::parse(&input).is_ok(),
+            Dg1::parse(&input).is_ok(),
+            Dg2::parse(&input).is_ok(),
+            Dg11::parse(&input).is_ok(),
+            Dg13::parse(&input).is_ok(),
+            RawDataGroup::parse(LdsFile::Dg(14), &input).is_ok(),
+        ];
+        if let Ok(sod) = Sod::parse(&input) {
+            let _ = sod.verify_signature();
+        }
+        let groups = BTreeMap::from([(1u8, input.clone())]);
+        let report = pa::passive_authentication(&input, &groups, &CscaStore::default(), now());
+        assert_ne!(report.verdict, Verdict::Verified, "nothing verifies without a CSCA");
+        let text = String::from_utf8_lossy(&input);
+        let _ = Mrz::parse_text(&text, today);
+        rejected += results.iter().filter(|ok| !**ok).count();
+    }
+    assert!(rejected > 3000, "mutations should mostly be refused, {rejected} refusals");
+}
