@@ -340,7 +340,8 @@ impl<'a> FacialRecord<'a> {
 pub fn facial_record(image: &[u8], image_type: FaceImageType, width: u16, height: u16) -> Vec<u8> {
     let face_len = (FACIAL_INFO_LEN + IMAGE_INFO_LEN + image.len()) as u32;
     let mut record = Vec::with_capacity(FAC_HEADER_LEN + face_len as usize);
-    record.extend_from_slice(b"FAC\0010\0");
+    record.extend_from_slice(b"FAC\x00");
+    record.extend_from_slice(b"010\x00");
     record.extend_from_slice(&(FAC_HEADER_LEN as u32 + face_len).to_be_bytes());
     record.extend_from_slice(&1u16.to_be_bytes());
     record.extend_from_slice(&face_len.to_be_bytes());
