@@ -28,6 +28,8 @@ fn config_with(dir: &tempfile::TempDir, from: &str, to: &str) -> PathBuf {
     let holidays = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/holidays.toml");
     let text =
         text.replacen("holidays = \"holidays.toml\"", &format!("holidays = {:?}", holidays.display().to_string()), 1);
+    let csca = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/csca-sim");
+    let text = text.replacen("csca_dir = \"csca-sim\"", &format!("csca_dir = {:?}", csca.display().to_string()), 1);
     let path = dir.path().join("kiosk.toml");
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     path

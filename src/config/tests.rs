@@ -11,8 +11,10 @@ fn minimal() -> String {
     let text = std::fs::read_to_string(dir.join("kiosk.toml")).unwrap();
     let units = dir.join("admin-units-2025.json");
     let holidays = dir.join("holidays.toml");
+    let csca = dir.join("csca-sim");
     text.replacen("units = \"admin-units-2025.json\"", &format!("units = {:?}", units.display().to_string()), 1)
         .replacen("holidays = \"holidays.toml\"", &format!("holidays = {:?}", holidays.display().to_string()), 1)
+        .replacen("csca_dir = \"csca-sim\"", &format!("csca_dir = {:?}", csca.display().to_string()), 1)
 }
 
 fn error_of(text: &str) -> ConfigError {
