@@ -557,7 +557,10 @@ pub fn passive_authentication(
             DgHashCheck { data_group: number, status }
         })
         .collect();
-    let signature = sod.verify_signature().map_err(|e| e.to_string());
+    let signature = sod.verify_signature();
+    // An algorithm the kiosk lacks leaves the document unverified; a malformed SOD is a failure.
+    let signature_unsupported = matches!(signature, Err(SodError::UnsupportedAlgorithm(_)));
+    let signature = signature.map_err(|e| e.to_string());
     let mut notes = Vec::new();
     let chain = match sod.signer_certificate() {
         Ok(ds) => {
@@ -567,14 +570,13 @@ pub fn passive_authentication(
         Err(e) => ChainStatus::Unsupported(e.to_string()),
     };
     let hashes_ok = checks.iter().all(|c| c.status == DgHashStatus::Ok);
+    let chain_unchecked = matches!(chain, ChainStatus::CscaUnknown(_) | ChainStatus::Unsupported(_));
     let verdict = match (&signature, &chain) {
-        (Ok(SignatureCheck::Valid), ChainStatus::Ok(_)) if hashes_ok => Verdict::Verified,
-        (Ok(SignatureCheck::Valid), ChainStatus::CscaUnknown(_) | ChainStatus::Unsupported(_)) if hashes_ok => {
-            Verdict::NotVerified
-        }
-        (Err(_), ChainStatus::Ok(_) | ChainStatus::CscaUnknown(_) | ChainStatus::Unsupported(_)) if hashes_ok => {
-            Verdict::NotVerified
-        }
+        _ if !hashes_ok => Verdict::Failed,
+        (Ok(SignatureCheck::Valid), ChainStatus::Ok(_)) => Verdict::Verified,
+        (Ok(SignatureCheck::Valid), _) if chain_unchecked => Verdict::NotVerified,
+        (Err(_), ChainStatus::Ok(_)) if signature_unsupported => Verdict::NotVerified,
+        (Err(_), _) if signature_unsupported && chain_unchecked => Verdict::NotVerified,
         _ => Verdict::Failed,
     };
     PaReport { hash_algorithm: Some(hash_algorithm), data_groups: checks, signature, chain, notes, verdict }
@@ -783,5 +785,120 @@ pub mod test_pki {
             signature_algorithm: ecdsa_sha256(),
             signature: BitString::from_bytes(&signature)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use der::asn1::BitString;
+    use ecdsa::signature::hazmat::PrehashSigner;
+
+    use super::*;
+
+    fn ec_spki(curve: ObjectIdentifier, point: &[u8]) -> SubjectPublicKeyInfoOwned {
+        SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned {
+                oid: oid::EC_PUBLIC_KEY,
+                parameters: Some(der::Any::encode_from(&curve).unwrap()),
+            },
+            subject_public_key: BitString::from_bytes(point).unwrap(),
+        }
+    }
+
+    fn algorithm(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned { oid, parameters: None }
+    }
+
+    #[test]
+    fn ecdsa_verifies_on_p384_and_brainpool_and_refuses_a_changed_message() {
+        let message = b"signed attributes";
+        let key = ecdsa::SigningKey::<p384::NistP384>::from_slice(&[7; 48]).unwrap();
+        let sig: ecdsa::Signature<p384::NistP384> = key.sign_prehash(&HashAlgorithm::Sha384.digest(message)).unwrap();
+        let spki = ec_spki(oid::P384, key.verifying_key().to_sec1_point(false).as_bytes());
+        let der_sig = sig.to_der();
+        let verify = |m: &[u8]| verify_signature(&spki, &algorithm(oid::ECDSA_SHA384), None, m, der_sig.as_bytes());
+        assert_eq!(verify(message), Ok(true));
+        assert_eq!(verify(b"signed attributez"), Ok(false));
+
+        let key = ecdsa::SigningKey::<bp256::BrainpoolP256r1>::from_slice(&[9; 32]).unwrap();
+        let sig: ecdsa::Signature<bp256::BrainpoolP256r1> =
+            key.sign_prehash(&HashAlgorithm::Sha256.digest(message)).unwrap();
+        let spki = ec_spki(oid::BRAINPOOL_P256, key.verifying_key().to_sec1_point(false).as_bytes());
+        let der_sig = sig.to_der();
+        // Key OID as the signature algorithm, hash from the SignerInfo's digest algorithm.
+        let verified = verify_signature(
+            &spki,
+            &algorithm(oid::EC_PUBLIC_KEY),
+            Some(HashAlgorithm::Sha256),
+            message,
+            der_sig.as_bytes(),
+        );
+        assert_eq!(verified, Ok(true));
+        let unknown_curve = ec_spki(ObjectIdentifier::new_unwrap("1.3.132.0.35"), &[4; 133]);
+        let refused = verify_signature(&unknown_curve, &algorithm(oid::ECDSA_SHA512), None, message, &[0x30, 0]);
+        assert!(matches!(refused, Err(SodError::UnsupportedAlgorithm(_))));
+        let dsa = verify_signature(
+            &spki,
+            &algorithm(ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.3.2")),
+            None,
+            message,
+            &[],
+        );
+        assert!(matches!(dsa, Err(SodError::UnsupportedAlgorithm(_))));
+    }
+
+    fn sod_signed_by(signing_key: &p256::ecdsa::SigningKey, dg1: &[u8]) -> (Vec<u8>, CscaStore) {
+        let csca_key = test_pki::key_from_label("pa test CSCA");
+        let ds_key = test_pki::key_from_label("pa test DS");
+        let csca =
+            test_pki::certificate("CN=PA Test CSCA,C=UT", &csca_key, "CN=PA Test CSCA,C=UT", &csca_key, 1, 10).unwrap();
+        let ds =
+            test_pki::certificate("CN=PA Test DS,C=UT", &ds_key, "CN=PA Test CSCA,C=UT", &csca_key, 2, 10).unwrap();
+        let sod = build_sod(HashAlgorithm::Sha256, &[(1, dg1)], &ds, test_pki::ecdsa_sha256(), |m| {
+            test_pki::sign(signing_key, m)
+        })
+        .unwrap();
+        (sod, CscaStore::from_certificates(vec![csca]))
+    }
+
+    #[test]
+    fn a_signature_by_another_key_fails_and_expired_certificates_are_noted() {
+        let dg1 = b"a data group".to_vec();
+        let groups = BTreeMap::from([(1u8, dg1.clone())]);
+        let in_2025 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+        let (sod, cscas) = sod_signed_by(&test_pki::key_from_label("pa test DS"), &dg1);
+        let good = passive_authentication(&sod, &groups, &cscas, in_2025);
+        assert_eq!(good.verdict, Verdict::Verified, "{good:?}");
+        assert!(good.notes.is_empty());
+        let in_2045 = SystemTime::UNIX_EPOCH + Duration::from_secs(2_366_000_000);
+        let late = passive_authentication(&sod, &groups, &cscas, in_2045);
+        assert_eq!(late.verdict, Verdict::Verified, "expiry is a note, not a failure");
+        assert!(late.notes.iter().any(|n| n.contains("document signer certificate expired")), "{:?}", late.notes);
+        let (forged, cscas) = sod_signed_by(&test_pki::key_from_label("somebody else"), &dg1);
+        let report = passive_authentication(&forged, &groups, &cscas, in_2025);
+        assert_eq!(report.signature, Ok(SignatureCheck::Invalid));
+        assert_eq!(report.verdict, Verdict::Failed);
+        let garbage = passive_authentication(&[0x77, 0x03, 0x30, 0x01, 0x00], &groups, &cscas, in_2025);
+        assert_eq!(garbage.verdict, Verdict::Failed);
+        assert!(garbage.signature.is_err());
+    }
+
+    #[test]
+    fn csca_directories_take_der_and_pem_and_name_a_bad_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = test_pki::key_from_label("dir CSCA");
+        let cert = test_pki::certificate("CN=Dir CSCA,C=UT", &key, "CN=Dir CSCA,C=UT", &key, 1, 10).unwrap();
+        let der = cert.to_der().unwrap();
+        std::fs::write(dir.path().join("a.der"), &der).unwrap();
+        let pem = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &der).unwrap();
+        std::fs::write(dir.path().join("b.pem"), pem.repeat(2)).unwrap();
+        std::fs::write(dir.path().join("README.md"), "not a certificate, ignored").unwrap();
+        assert_eq!(CscaStore::load_dir(dir.path()).unwrap().len(), 3);
+        std::fs::write(dir.path().join("c.cer"), b"garbage").unwrap();
+        let error = CscaStore::load_dir(dir.path()).unwrap_err();
+        assert!(error.to_string().contains("c.cer"), "{error}");
+        assert!(CscaStore::load_dir(&dir.path().join("missing")).is_err());
     }
 }
