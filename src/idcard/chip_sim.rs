@@ -26,10 +26,12 @@ const DS_CERTIFICATE: &[u8] = include_bytes!("testdata/sim-ds.der");
 const DS_PRIVATE_KEY: &[u8] = include_bytes!("testdata/sim-ds.key");
 
 /// How the simulated chip should misbehave, for tests.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChipSimOptions {
     /// Alter one byte of this data group after EF.SOD was signed (a forged chip).
     pub tamper_dg: Option<u8>,
+    /// Offer an EF.CardAccess with these bytes (e.g. a PACEInfo), readable without access control.
+    pub card_access: Option<Vec<u8>>,
 }
 
 /// Why the simulator could not be built (its committed test PKI is broken).
@@ -43,6 +45,8 @@ pub enum ChipSimError {
 /// The simulated chip.
 pub struct ChipSim {
     files: BTreeMap<u16, Vec<u8>>,
+    card_access: Option<Vec<u8>>,
+    card_access_selected: bool,
     k_enc: TdesKey,
     k_mac: TdesKey,
     random_state: u64,
@@ -130,7 +134,9 @@ impl ChipSim {
         }
         files.insert(LdsFile::Sod.file_id(), sod);
         let seed = mrz_information(&mrz);
-        ChipSim::new(files, &seed)
+        let mut chip = ChipSim::new(files, &seed)?;
+        chip.card_access = options.card_access;
+        Ok(chip)
     }
 
     /// A chip holding `files` (file identifier → bytes) behind BAC keys from `mrz_information`.
@@ -138,6 +144,8 @@ impl ChipSim {
         let (k_enc, k_mac) = card_keys(mrz_information);
         Ok(ChipSim {
             files,
+            card_access: None,
+            card_access_selected: false,
             k_enc,
             k_mac,
             random_state: 0x2545_F491_4F6C_DD1D,
@@ -171,6 +179,17 @@ impl ChipSim {
         // A plain command ends any secure-messaging session (Doc 9303-11 §9.8).
         self.session = None;
         match ins {
+            // EF.CardAccess lives in the master file and is free to read (Doc 9303-10 §3.11.3).
+            0xA4 if p1 == 0x02 && data == [0x01, 0x1C] && !self.application_selected => {
+                self.card_access_selected = self.card_access.is_some();
+                if self.card_access_selected { sw::OK.to_vec() } else { sw::FILE_NOT_FOUND.to_vec() }
+            }
+            0xB0 if self.card_access_selected && !self.application_selected => {
+                let mut answer = self.card_access.clone().unwrap_or_default();
+                answer.truncate(le);
+                answer.extend_from_slice(&sw::OK);
+                answer
+            }
             0xA4 => {
                 let (answer, _) = self.select(p1, data);
                 if answer == sw::OK && p1 != 0x04 {
@@ -245,6 +264,7 @@ impl ChipSim {
             (0x00, [] | [0x3F, 0x00]) => (sw::INS_NOT_SUPPORTED, Vec::new()),
             (0x04, aid) if aid == EMRTD_AID => {
                 self.application_selected = true;
+                self.card_access_selected = false;
                 self.current = None;
                 (sw::OK, Vec::new())
             }
@@ -450,6 +470,7 @@ impl SimCard for ChipSim {
 
     fn reset(&mut self) {
         self.application_selected = false;
+        self.card_access_selected = false;
         self.current = None;
         self.challenge = None;
         self.session = None;

@@ -89,7 +89,8 @@ fn bac_reads_every_data_group_and_passive_authentication_succeeds() {
 
 #[test]
 fn a_tampered_data_group_fails_its_hash_and_only_that_one() {
-    let (_, mut reader) = reader_with(ChipSimOptions { tamper_dg: Some(11) }, FaultPlan::none());
+    let (_, mut reader) =
+        reader_with(ChipSimOptions { tamper_dg: Some(11), ..ChipSimOptions::default() }, FaultPlan::none());
     let report = read_report(&mut reader, &sim_cscas()).expect("a forged chip still reads");
     let status = |n| report.pa.data_groups.iter().find(|c| c.data_group == n).map(|c| c.status);
     assert_eq!(status(11), Some(DgHashStatus::Mismatch));
@@ -98,6 +99,27 @@ fn a_tampered_data_group_fails_its_hash_and_only_that_one() {
     assert_eq!(report.pa.signature, Ok(SignatureCheck::Valid));
     assert_eq!(report.pa.verdict, Verdict::Failed);
     assert!(report.to_text().contains("DG11 hash: MISMATCH"), "{}", report.to_text());
+}
+
+#[test]
+fn a_chip_offering_pace_is_read_with_bac_until_pace_lands() {
+    // EF.CardAccess: SET { SEQUENCE { id-PACE-ECDH-GM-AES-CBC-CMAC-128, version 2, P-256 (12) } }.
+    let pace_oid = [0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02];
+    let info =
+        [super::tlv::encode(0x06, &pace_oid), super::tlv::encode(0x02, &[2]), super::tlv::encode(0x02, &[12])].concat();
+    let card_access = super::tlv::encode(0x31, &super::tlv::encode(0x30, &info));
+    assert!(matches!(super::reader::choose_access(Some(&card_access)), super::reader::AccessChoice::PaceOffered(_)));
+    assert_eq!(super::reader::choose_access(Some(&[0x31, 0x00])), super::reader::AccessChoice::Bac);
+    let options = ChipSimOptions { card_access: Some(card_access), ..ChipSimOptions::default() };
+    let (_, mut reader) = reader_with(options, FaultPlan::none());
+    let report = read_report(&mut reader, &sim_cscas()).expect("BAC still opens the chip");
+    assert_eq!(report.read.access, super::reader::AccessProtocol::Bac);
+    assert!(
+        report.read.access_notes.iter().any(|n| n.contains("PACE is not implemented")),
+        "{:?}",
+        report.read.access_notes
+    );
+    assert_eq!(report.pa.verdict, Verdict::Verified);
 }
 
 #[test]
