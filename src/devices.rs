@@ -204,7 +204,16 @@ fn open_scanner(s: &config::ScannerConfig, world: &World, seed: u64, gpio: &Shar
 fn open_card_reader(r: &config::CardReaderConfig, world: &World) -> Box<dyn CardReader> {
     match r.driver {
         config::CardReaderDriver::Sim => {
-            Box::new(SimCardReader::new(world.clone(), Box::new(FileCard::sample()), plan(&r.sim)))
+            // The simulated citizen's ICAO chip (BAC, secure messaging, signed EF.SOD).
+            let card: Box<dyn kiosk_hal::card::sim::SimCard> =
+                match crate::idcard::chip_sim::ChipSim::citizen(Default::default()) {
+                    Ok(chip) => Box::new(chip),
+                    Err(error) => {
+                        tracing::warn!(%error, "simulated chip unavailable, using a plain file card");
+                        Box::new(FileCard::sample())
+                    }
+                };
+            Box::new(SimCardReader::new(world.clone(), card, plan(&r.sim)))
         }
         #[cfg(feature = "serial")]
         config::CardReaderDriver::Pn532 => {

@@ -31,6 +31,9 @@ enum Command {
     /// Machine-readable zones of identity documents.
     #[command(subcommand)]
     Mrz(MrzCommand),
+    /// The chip of identity documents (ICAO 9303).
+    #[command(subcommand)]
+    Chip(ChipCommand),
     /// The certified-copy fee from the configured schedule.
     Fee {
         /// Number of certified copies.
@@ -170,6 +173,26 @@ enum UnitsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ChipCommand {
+    /// Read the card on the configured reader (BAC), print its data groups and each passive
+    /// authentication step. Prints personal data. Exit 0 read and verified, 1 read but not
+    /// verified or a check failed, 2 could not read.
+    Read {
+        /// The card's MRZ: TD1 (3 lines) or TD3 (2 lines), lines separated by new lines or spaces,
+        /// or only document number, date of birth and date of expiry with their check digits (24
+        /// characters). Default: the simulated card's MRZ (simulated reader only).
+        #[arg(long)]
+        mrz: Option<String>,
+        /// Use extended-length READ BINARY (PC/SC readers that support it).
+        #[arg(long)]
+        extended_length: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum MrzCommand {
     /// Parse and validate MRZ lines (TD1, TD2, TD3) given as arguments or on standard input; exit 0
     /// valid, 1 invalid (a check digit fails), 2 unreadable (wrong shape, characters or dates).
@@ -264,6 +287,12 @@ fn main() -> ExitCode {
         }
         Command::Devices(command) => devices(&config, command),
         Command::Mrz(_) => unreachable!("handled before the configuration is read"),
+        Command::Chip(ChipCommand::Read { mrz, extended_length, json }) => {
+            let outcome = kiosk::idcard::chip::command::chip_read(&config, mrz.as_deref(), json, extended_length);
+            print!("{}", outcome.stdout);
+            eprint!("{}", outcome.stderr);
+            ExitCode::from(outcome.exit)
+        }
         Command::Fee { copies, pages, json } => fee(&config, copies, pages, json),
         Command::Units(UnitsCommand::Search { text, province, limit }) => {
             units_search(&config, &text, province.as_deref(), limit)

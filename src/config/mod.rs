@@ -51,6 +51,9 @@ pub struct Config {
     /// Capture quality thresholds.
     #[serde(default)]
     pub capture: crate::capture::CaptureConfig,
+    /// `[idcard]`: identity-document checks.
+    #[serde(default)]
+    pub idcard: IdcardSection,
     /// Where the configuration was read from (not a key).
     #[serde(skip)]
     pub source: PathBuf,
@@ -199,6 +202,20 @@ impl KeysSection {
     }
 }
 
+/// `[idcard]`: identity documents.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdcardSection {
+    /// Directory of trusted CSCA certificates (DER `.der`/`.cer`/`.crt` or PEM `.pem`) for passive
+    /// authentication of chips (ICAO Doc 9303-12); relative to the configuration file. Without it
+    /// every chip reads as "not verified".
+    #[serde(default)]
+    pub csca_dir: Option<PathBuf>,
+    /// The certificates read from `csca_dir` when the configuration was loaded (not a key).
+    #[serde(skip)]
+    pub cscas: crate::idcard::chip::pa::CscaStore,
+}
+
 /// `[logging]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -251,6 +268,10 @@ impl Config {
         config.keys.backend =
             config.keys.parse_backend().map_err(|(key, reason)| ConfigError::invalid(path, text, &key, reason))?;
         config.calendar.work_calendar = config.calendar.read_work_calendar()?;
+        if let Some(dir) = &config.idcard.csca_dir {
+            config.idcard.cscas = crate::idcard::chip::pa::CscaStore::load_dir(dir)
+                .map_err(|e| ConfigError::invalid(path, text, "idcard.csca_dir", e.to_string()))?;
+        }
         Ok(config)
     }
 
@@ -259,6 +280,9 @@ impl Config {
         resolve(&mut self.agency.units, base);
         resolve(&mut self.calendar.holidays, base);
         resolve(&mut self.keys.device_key, base);
+        if let Some(dir) = &mut self.idcard.csca_dir {
+            resolve(dir, base);
+        }
         self.devices.resolve_paths(base);
     }
 
@@ -289,6 +313,11 @@ impl Config {
         if !self.agency.units.is_file() {
             let reason = format!("administrative-unit list {} does not exist", self.agency.units.display());
             return Err(("agency.units".into(), reason));
+        }
+        if let Some(dir) = &self.idcard.csca_dir
+            && !dir.is_dir()
+        {
+            return Err(("idcard.csca_dir".into(), format!("CSCA directory {} does not exist", dir.display())));
         }
         self.devices.validate()
     }

@@ -11,8 +11,10 @@ fn minimal() -> String {
     let text = std::fs::read_to_string(dir.join("kiosk.toml")).unwrap();
     let units = dir.join("admin-units-2025.json");
     let holidays = dir.join("holidays.toml");
+    let csca = dir.join("csca-sim");
     text.replacen("units = \"admin-units-2025.json\"", &format!("units = {:?}", units.display().to_string()), 1)
         .replacen("holidays = \"holidays.toml\"", &format!("holidays = {:?}", holidays.display().to_string()), 1)
+        .replacen("csca_dir = \"csca-sim\"", &format!("csca_dir = {:?}", csca.display().to_string()), 1)
 }
 
 fn error_of(text: &str) -> ConfigError {
@@ -45,6 +47,8 @@ fn the_production_example_is_valid_when_the_device_drivers_are_built_in() {
     let text = text.replacen("\"/usr/share/kiosk/admin-units-2025.json\"", &format!("{units:?}"), 1);
     let holidays = dir.join("holidays.toml").display().to_string();
     let text = text.replacen("\"/usr/share/kiosk/holidays.toml\"", &format!("{holidays:?}"), 1);
+    let csca = dir.join("csca-sim").display().to_string();
+    let text = text.replacen("\"/usr/share/kiosk/csca\"", &format!("{csca:?}"), 1);
     let result = Config::parse(&text, &dir.join("production.example.toml"));
     if cfg!(all(feature = "v4l", feature = "rppal", feature = "serial", feature = "escl")) {
         let config = result.unwrap();
@@ -56,6 +60,18 @@ fn the_production_example_is_valid_when_the_device_drivers_are_built_in() {
         assert!(error.key.ends_with(".driver"), "{error}");
         assert!(error.reason.contains("built without"), "{error}");
     }
+}
+
+#[test]
+fn the_csca_directory_is_loaded_at_start_and_a_missing_one_is_named() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let config = Config::load(&dir.join("kiosk.toml")).unwrap();
+    assert_eq!(config.idcard.cscas.len(), 1);
+    let text = std::fs::read_to_string(dir.join("kiosk.toml")).unwrap();
+    let text = text.replacen("csca_dir = \"csca-sim\"", "csca_dir = \"no-such-csca-dir\"", 1);
+    let error = Config::parse(&text, &dir.join("kiosk.toml")).unwrap_err();
+    assert_eq!(error.key, "idcard.csca_dir");
+    assert!(error.reason.contains("does not exist"), "{error}");
 }
 
 #[test]

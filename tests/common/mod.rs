@@ -22,13 +22,13 @@ pub fn default_config() -> PathBuf {
 }
 
 /// The simulator configuration with `from` replaced by `to`, written into `dir`; its data files
-/// (units, holidays) still come from the repository and its data directory is `dir/var`.
+/// (units, holidays, the simulator's CSCA) still come from the repository and its data directory is `dir/var`.
 pub fn config_with(dir: &Path, from: &str, to: &str) -> PathBuf {
     let text = std::fs::read_to_string(default_config()).unwrap();
     assert!(text.contains(from), "fixture changed: {from:?} is not in configs/kiosk.toml");
     let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
     let mut text = text.replacen(from, to, 1).replacen("data_dir = \"../var\"", "data_dir = \"var\"", 1);
-    for (key, file) in [("units", "admin-units-2025.json"), ("holidays", "holidays.toml")] {
+    for (key, file) in [("units", "admin-units-2025.json"), ("holidays", "holidays.toml"), ("csca_dir", "csca-sim")] {
         let absolute = configs.join(file).display().to_string();
         text = text.replacen(&format!("{key} = \"{file}\""), &format!("{key} = {absolute:?}"), 1);
     }

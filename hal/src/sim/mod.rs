@@ -210,6 +210,12 @@ impl World {
         &self.card
     }
 
+    /// The machine-readable zone printed on the back of the card the citizen holds (what OCR of the
+    /// scanned back would read; the simulated chip's BAC keys come from it).
+    pub fn card_mrz(&self) -> [&'static str; 3] {
+        scene::SAMPLE_CARD_MRZ
+    }
+
     fn lock(&self) -> MutexGuard<'_, WorldState> {
         // The state is plain data: a panic elsewhere cannot leave it half-written.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
