@@ -153,7 +153,9 @@ impl SimEscl {
     }
 
     fn scanner(&self) -> EsclScanner {
-        let mut scanner = EsclScanner::new(&self.url(), Duration::from_secs(2)).unwrap();
+        // Generous: rendering and encoding a 300-dpi platen takes the simulated server seconds on a
+        // loaded machine, and these tests are not about timeouts (those set their own).
+        let mut scanner = EsclScanner::new(&self.url(), Duration::from_secs(20)).unwrap();
         scanner.poll_interval = Duration::from_millis(10);
         scanner
     }
