@@ -1,36 +1,16 @@
 //! `kiosk chip read` as a technician runs it: the real binary on the simulator configuration, the
 //! simulated ICAO chip behind the simulated card reader.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn kiosk(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiosk"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the kiosk binary runs")
-}
+use std::path::PathBuf;
 
-fn default_config() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/kiosk.toml")
-}
+use common::{default_config, kiosk};
 
 /// The simulator configuration with `from` replaced, in a fresh directory (data files stay in the
 /// repository).
 fn config_with(dir: &tempfile::TempDir, from: &str, to: &str) -> PathBuf {
-    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
-    let mut text = std::fs::read_to_string(default_config()).unwrap();
-    for (key, file) in [("units", "admin-units-2025.json"), ("holidays", "holidays.toml"), ("csca_dir", "csca-sim")] {
-        let absolute = configs.join(file).display().to_string();
-        text = text.replacen(&format!("{key} = \"{file}\""), &format!("{key} = {absolute:?}"), 1);
-    }
-    assert!(text.contains(from), "fixture changed: {from:?} is not in configs/kiosk.toml");
-    let path = dir.path().join("kiosk.toml");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    path
+    common::config_with(dir.path(), from, to)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -85,9 +65,7 @@ fn an_unknown_csca_reads_but_is_not_verified_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("no-cscas");
     std::fs::create_dir(&empty).unwrap();
-    let configs = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
-    let from = format!("csca_dir = {:?}", configs.join("csca-sim").display().to_string());
-    let config = config_with(&dir, &from, &format!("csca_dir = {:?}", empty.display().to_string()));
+    let config = config_with(&dir, "csca_dir = \"csca-sim\"", &format!("csca_dir = {:?}", empty.display().to_string()));
     let output = kiosk(&config, &["chip", "read"]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{}", text(&output.stderr));

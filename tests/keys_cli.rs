@@ -3,38 +3,24 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+mod common;
+
+use common::kiosk;
 use kiosk_packet::{BackendKeyPair, DevicePublicKey, DeviceSigner, SealParams};
-
-fn kiosk(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiosk"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the kiosk binary runs")
-}
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// The simulator configuration in `dir`, its data files still in the repository and its device key
-/// at `dir/keys/device.p8` (relative, so the path anchoring is tested too).
+/// The simulator configuration in `dir` with `from` replaced by `to`, its device key at
+/// `dir/keys/device.p8` (relative, so the path anchoring is tested too).
 fn config_in(dir: &tempfile::TempDir, from: &str, to: &str) -> PathBuf {
-    let text = std::fs::read_to_string(repo("configs/kiosk.toml")).unwrap();
-    let mut text = text.replacen(from, to, 1);
-    for (name, file) in [("units", "admin-units-2025.json"), ("holidays", "holidays.toml")] {
-        let absolute = repo("configs").join(file).display().to_string();
-        text = text.replacen(&format!("{name} = {file:?}"), &format!("{name} = {absolute:?}"), 1);
-    }
     let key_line = "device_key = \"../var/keys/device.p8\"";
-    assert!(text.contains(key_line), "fixture changed: {key_line} is not in configs/kiosk.toml");
-    let text = text.replacen(key_line, "device_key = \"keys/device.p8\"", 1);
-    let path = dir.path().join("kiosk.toml");
-    std::fs::write(&path, text).unwrap();
+    let path = common::config_with(dir.path(), key_line, "device_key = \"keys/device.p8\"");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     path
 }
 
