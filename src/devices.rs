@@ -205,14 +205,15 @@ fn open_card_reader(r: &config::CardReaderConfig, world: &World) -> Box<dyn Card
     match r.driver {
         config::CardReaderDriver::Sim => {
             // The simulated citizen's ICAO chip (BAC, secure messaging, signed EF.SOD).
-            let card: Box<dyn kiosk_hal::card::sim::SimCard> =
-                match crate::idcard::chip_sim::ChipSim::citizen(Default::default()) {
-                    Ok(chip) => Box::new(chip),
-                    Err(error) => {
-                        tracing::warn!(%error, "simulated chip unavailable, using a plain file card");
-                        Box::new(FileCard::sample())
-                    }
-                };
+            let card: Box<dyn kiosk_hal::card::sim::SimCard> = match crate::idcard::chip_sim::ChipSim::citizen(
+                crate::idcard::chip_sim::ChipSimOptions::pace_default(),
+            ) {
+                Ok(chip) => Box::new(chip),
+                Err(error) => {
+                    tracing::warn!(%error, "simulated chip unavailable, using a plain file card");
+                    Box::new(FileCard::sample())
+                }
+            };
             Box::new(SimCardReader::new(world.clone(), card, plan(&r.sim)))
         }
         #[cfg(feature = "serial")]

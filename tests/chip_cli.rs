@@ -22,7 +22,8 @@ fn the_default_configuration_reads_the_simulated_card_and_verifies_it() {
     let output = kiosk(&default_config(), &["chip", "read"]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", text(&output.stderr));
-    assert!(stdout.contains("chip read: ok (BAC)"), "{stdout}");
+    // The default simulated card offers PACE (brainpoolP256r1, AES-128) and the kiosk uses it.
+    assert!(stdout.contains("chip read: ok (PACE: ECDH generic mapping, AES-128, brainpoolP256r1"), "{stdout}");
     assert!(stdout.contains("Nguyễn Văn An"), "{stdout}");
     assert!(stdout.contains("DG2 face image: image/jpeg 240x320"), "{stdout}");
     for dg in [1, 2, 11, 13, 14] {
@@ -39,6 +40,8 @@ fn json_output_carries_the_fields_and_each_step() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     assert_eq!(json["passive_authentication"]["verdict"], "verified");
+    assert_eq!(json["access"], "Pace");
+    assert!(json["access_parameters"].as_str().is_some_and(|p| p.contains("brainpoolP256r1")), "{json}");
     assert_eq!(json["passive_authentication"]["signature"]["Ok"], "valid");
     assert_eq!(json["face_image"]["media_type"], "image/jpeg");
     let dg13 = json["dg13"].as_array().unwrap();

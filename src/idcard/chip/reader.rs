@@ -5,7 +5,10 @@
 //! 1. SELECT EF.CardAccess directly (Vietnamese cards answer SELECT MF with `6D00`) and read it if
 //!    present: it tells whether the chip offers PACE.
 //! 2. SELECT the eMRTD application by AID `A0 00 00 02 47 10 01`.
-//! 3. Access control: PACE when offered and implemented, else BAC with the MRZ information.
+//! 3. Access control: PACE with the MRZ as password when EF.CardAccess offers parameters this kiosk
+//!    supports (ECDH generic mapping, AES, NIST P-256 or brainpoolP256r1), run in the master file
+//!    before the application is selected (Doc 9303-11 §4.2, §4.4); else BAC with the MRZ
+//!    information. After PACE the application is selected under secure messaging.
 //! 4. Under secure messaging: EF.COM, then DG1, DG2, DG11, DG13, DG14, DG15 when EF.COM lists them,
 //!    then EF.SOD. Each file is read in chunks; offsets beyond 32767 use the odd READ BINARY
 //!    (`B1`, offset in DO'54').
@@ -22,6 +25,9 @@ use zeroize::Zeroize;
 use super::lds::{LdsError, LdsFile};
 use super::tlv;
 use crate::idcard::bac::{Bac, BacError, BacKeys, TerminalRandom};
+use crate::idcard::pace::{self, EstablishError, PaceError, PacePassword};
+use crate::idcard::pace_crypto::{AesStrength, Curve};
+use crate::idcard::pace_info::{PaceParams, SecurityInfos};
 use crate::idcard::sm::{SecureChannel, SmError};
 
 /// The data groups the kiosk reads when EF.COM lists them (DG3/DG4 need terminal authentication).
@@ -68,6 +74,11 @@ pub enum ChipError {
     /// BAC failed otherwise (a chip or reader fault).
     #[error("access control failed: {0}")]
     AccessFailed(BacError),
+    /// PACE failed other than by a wrong password (a refused step, a malformed or tampered
+    /// answer). The kiosk does not then retry with BAC: Doc 9303-11 §4.2 allows it only for chips
+    /// known to support BAC, and a chip answering wrongly is not one to trust.
+    #[error("PACE failed: {0}")]
+    PaceFailed(PaceError),
     /// Secure messaging broke (wrong MAC, missing objects): a fault or interference.
     #[error("secure messaging failed: {0}")]
     SecureMessaging(SmError),
@@ -152,11 +163,32 @@ pub enum AccessChoice {
 /// The result of trying PACE.
 #[derive(Debug)]
 pub enum PaceOutcome {
-    /// PACE established a secure channel.
-    Established(SecureChannel),
-    /// PACE is not available on this kiosk build: fall back to BAC (Doc 9303-11 §4.2 lets chips
-    /// that offer PACE also support BAC).
-    UnsupportedFallingBackToBac,
+    /// PACE established an AES secure channel with these parameters.
+    Established {
+        /// The channel (SSC 0).
+        channel: SecureChannel,
+        /// The parameters used.
+        params: PaceParams,
+    },
+    /// EF.CardAccess offers no PACE this kiosk can run (another mapping, curve or cipher, or the
+    /// file does not parse); nothing was sent to the chip. Fall back to BAC (eMRTDs offering PACE
+    /// also support BAC, Doc 9303-11 §4.2). The text says why, for the technician.
+    Unsupported(String),
+}
+
+/// A short description of PACE parameters for reports, e.g. `ECDH generic mapping, AES-128,
+/// brainpoolP256r1`.
+pub fn describe_pace(params: &PaceParams) -> String {
+    let strength = match params.strength {
+        AesStrength::Aes128 => "AES-128",
+        AesStrength::Aes192 => "AES-192",
+        AesStrength::Aes256 => "AES-256",
+    };
+    let curve = match params.curve {
+        Curve::NistP256 => "NIST P-256",
+        Curve::BrainpoolP256r1 => "brainpoolP256r1",
+    };
+    format!("ECDH generic mapping, {strength}, {curve} (protocol {})", params.protocol)
 }
 
 /// Chooses the access protocol from EF.CardAccess: PACE when it holds a PACEInfo
@@ -171,14 +203,31 @@ pub fn choose_access(card_access: Option<&[u8]>) -> AccessChoice {
     }
 }
 
-/// PACE with the MRZ as password. Not implemented on this branch: the PACE work (`src/idcard/pace*`)
-/// plugs in here and returns [`PaceOutcome::Established`].
+/// PACE with the MRZ as password (Doc 9303-11 §4.4), parameters from EF.CardAccess. A wrong MRZ is
+/// [`ChipError::AccessDenied`], as with BAC; parameters the kiosk cannot run are
+/// [`PaceOutcome::Unsupported`]; any other failure is an error (no silent BAC retry).
 pub fn establish_pace(
-    _reader: &mut dyn CardReader,
-    _card_access: &[u8],
-    _mrz_information: &str,
+    reader: &mut dyn CardReader,
+    card_access: &[u8],
+    mrz_information: &str,
+    random: &mut impl TerminalRandom,
 ) -> Result<PaceOutcome, ChipError> {
-    Ok(PaceOutcome::UnsupportedFallingBackToBac)
+    let infos = match SecurityInfos::parse(card_access) {
+        Ok(infos) => infos,
+        Err(error) => return Ok(PaceOutcome::Unsupported(error.to_string())),
+    };
+    let params = match infos.preferred_pace() {
+        Ok(params) => params,
+        Err(reason) => return Ok(PaceOutcome::Unsupported(reason.to_string())),
+    };
+    let password = PacePassword::mrz(mrz_information);
+    match pace::establish(password, &infos, random, |apdu| reader.transmit(apdu)) {
+        Ok(channel) => Ok(PaceOutcome::Established { channel, params }),
+        Err(EstablishError::Unsupported(reason)) => Ok(PaceOutcome::Unsupported(reason.to_string())),
+        Err(EstablishError::Pace(PaceError::AccessDenied { .. })) => Err(ChipError::AccessDenied),
+        Err(EstablishError::Pace(error)) => Err(ChipError::PaceFailed(error)),
+        Err(EstablishError::Transport(error)) => Err(ChipError::from_device(error)),
+    }
 }
 
 /// Progress of a read, for the UI.
@@ -250,14 +299,16 @@ impl fmt::Debug for RawFiles {
 pub struct ChipRead {
     /// How access was established.
     pub access: AccessProtocol,
-    /// Remarks on access (e.g. PACE offered but not implemented).
+    /// The PACE parameters used (see [`describe_pace`]); `None` after BAC.
+    pub access_parameters: Option<String>,
+    /// Remarks on access (e.g. PACE offered with parameters the kiosk cannot run, BAC used).
     pub access_notes: Vec<String>,
     /// Every file read.
     pub files: RawFiles,
 }
 
-/// A source of randomness for BAC filled from the operating system's CSPRNG up front (BAC draws
-/// exactly 24 bytes: RND.IFD and K.IFD).
+/// A source of randomness for access control filled from the operating system's CSPRNG up front
+/// (BAC draws exactly 24 bytes: RND.IFD and K.IFD; PACE draws more and gets them from the OS).
 pub struct SystemRandom {
     pool: Vec<u8>,
 }
@@ -276,8 +327,9 @@ impl TerminalRandom for SystemRandom {
         let take = buffer.len().min(self.pool.len());
         buffer[..take].copy_from_slice(&self.pool[..take]);
         self.pool.drain(..take);
-        // Never reached by BAC (24 bytes drawn); if it were, ask the OS again rather than reuse.
+        // PACE needs more than the pool: ask the OS again rather than reuse bytes.
         if take < buffer.len() {
+            buffer[take..].fill(0);
             let _ = getrandom::fill(&mut buffer[take..]);
         }
     }
@@ -302,34 +354,37 @@ pub fn read_chip(
         return Err(ChipError::NoCard);
     }
     let card_access = read_card_access(reader)?;
-    let status = plain(reader, &select_aid_command())?;
-    if status != 0x9000 {
-        return Err(ChipError::NotAnEmrtd { status });
-    }
     let mut access_notes = Vec::new();
+    // PACE runs in the master file, before the application is selected (Doc 9303-11 §4.2).
     let pace = match choose_access(card_access.as_deref()) {
-        AccessChoice::PaceOffered(bytes) => match establish_pace(reader, &bytes, mrz_information)? {
-            PaceOutcome::Established(channel) => Some(channel),
-            PaceOutcome::UnsupportedFallingBackToBac => {
-                access_notes.push("EF.CardAccess offers PACE; PACE is not implemented yet, BAC used".to_owned());
+        AccessChoice::PaceOffered(bytes) => match establish_pace(reader, &bytes, mrz_information, random)? {
+            PaceOutcome::Established { channel, params } => Some((channel, params)),
+            PaceOutcome::Unsupported(reason) => {
+                access_notes.push(format!("EF.CardAccess offers PACE, but {reason}; BAC used"));
                 None
             }
         },
         AccessChoice::Bac => None,
     };
-    let (access, channel) = match pace {
-        Some(channel) => (AccessProtocol::Pace, channel),
+    let (access, access_parameters, channel) = match pace {
+        Some((channel, params)) => (AccessProtocol::Pace, Some(describe_pace(&params)), channel),
         None => {
-            // Re-select the application: after a failed or skipped PACE the chip expects a fresh start.
-            if card_access.is_some() {
-                plain(reader, &select_aid_command())?;
+            let status = plain(reader, &select_aid_command())?;
+            if status != 0x9000 {
+                return Err(ChipError::NotAnEmrtd { status });
             }
-            (AccessProtocol::Bac, basic_access_control(reader, mrz_information, random)?)
+            (AccessProtocol::Bac, None, basic_access_control(reader, mrz_information, random)?)
         }
     };
     let mut session = Session { reader, channel, options };
+    if access == AccessProtocol::Pace {
+        let (_, status) = session.exchange(&select_aid_command())?;
+        if status != 0x9000 {
+            return Err(ChipError::NotAnEmrtd { status });
+        }
+    }
     let files = session.read_files(progress)?;
-    Ok(ChipRead { access, access_notes, files })
+    Ok(ChipRead { access, access_parameters, access_notes, files })
 }
 
 fn select_aid_command() -> Vec<u8> {

@@ -97,6 +97,7 @@ fn days_since_epoch(now: SystemTime) -> Option<i64> {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     access: super::reader::AccessProtocol,
+    access_parameters: Option<&'a str>,
     access_notes: &'a [String],
     files: Vec<JsonFile>,
     mrz: Option<&'a Mrz>,
@@ -140,6 +141,7 @@ impl ChipReport {
     pub fn to_json(&self) -> String {
         let report = JsonReport {
             access: self.read.access,
+            access_parameters: self.read.access_parameters.as_deref(),
             access_notes: &self.read.access_notes,
             files: self.read.files.files().map(|(f, b)| JsonFile { file: f.to_string(), bytes: b.len() }).collect(),
             mrz: self.mrz.as_ref(),
@@ -170,7 +172,14 @@ impl ChipReport {
             super::reader::AccessProtocol::Bac => "BAC",
             super::reader::AccessProtocol::Pace => "PACE",
         };
-        let _ = writeln!(out, "chip read: ok ({access})");
+        match &self.read.access_parameters {
+            Some(parameters) => {
+                let _ = writeln!(out, "chip read: ok ({access}: {parameters})");
+            }
+            None => {
+                let _ = writeln!(out, "chip read: ok ({access})");
+            }
+        }
         for note in &self.read.access_notes {
             let _ = writeln!(out, "  note: {note}");
         }

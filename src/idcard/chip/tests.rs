@@ -12,6 +12,8 @@ use super::pa::{self, ChainStatus, CscaStore, DgHashStatus, SignatureCheck, Verd
 use super::reader::{ChipError, ReadOptions, read_chip};
 use super::report::{ChipReport, read_and_verify};
 use crate::idcard::chip_sim::{ChipSim, ChipSimOptions};
+use crate::idcard::pace_crypto::{AesStrength, Curve};
+use crate::idcard::pace_info::PaceParams;
 
 /// The simulated card's MRZ information (document number, birth, expiry with check digits).
 const MRZ_INFORMATION: &str = "099012345990010113001019";
@@ -101,24 +103,93 @@ fn a_tampered_data_group_fails_its_hash_and_only_that_one() {
     assert!(report.to_text().contains("DG11 hash: MISMATCH"), "{}", report.to_text());
 }
 
-#[test]
-fn a_chip_offering_pace_is_read_with_bac_until_pace_lands() {
-    // EF.CardAccess: SET { SEQUENCE { id-PACE-ECDH-GM-AES-CBC-CMAC-128, version 2, P-256 (12) } }.
+/// EF.CardAccess with one PACEInfo: id-PACE-ECDH-GM-AES-CBC-CMAC-128, version 2, `parameter_id`.
+fn card_access_with_parameter_id(parameter_id: u8) -> Vec<u8> {
     let pace_oid = [0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02];
-    let info =
-        [super::tlv::encode(0x06, &pace_oid), super::tlv::encode(0x02, &[2]), super::tlv::encode(0x02, &[12])].concat();
-    let card_access = super::tlv::encode(0x31, &super::tlv::encode(0x30, &info));
+    let info = [
+        super::tlv::encode(0x06, &pace_oid),
+        super::tlv::encode(0x02, &[2]),
+        super::tlv::encode(0x02, &[parameter_id]),
+    ]
+    .concat();
+    super::tlv::encode(0x31, &super::tlv::encode(0x30, &info))
+}
+
+fn pace_options(curve: Curve) -> ChipSimOptions {
+    ChipSimOptions {
+        pace: Some(PaceParams::ecdh_generic_mapping(AesStrength::Aes128, curve)),
+        ..ChipSimOptions::default()
+    }
+}
+
+#[test]
+fn pace_reads_every_data_group_and_passive_authentication_succeeds() {
+    for (curve, name) in [(Curve::NistP256, "NIST P-256"), (Curve::BrainpoolP256r1, "brainpoolP256r1")] {
+        let (_, mut reader) = reader_with(pace_options(curve), FaultPlan::none());
+        let report = read_report(&mut reader, &sim_cscas()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(report.read.access, super::reader::AccessProtocol::Pace, "{name}");
+        let parameters = report.read.access_parameters.as_deref().unwrap_or_default();
+        assert!(parameters.contains(name) && parameters.contains("AES-128"), "{name}: {parameters}");
+        assert!(report.read.access_notes.is_empty(), "{name}: {:?}", report.read.access_notes);
+        let files: Vec<LdsFile> = report.read.files.files().map(|(f, _)| f).collect();
+        assert_eq!(
+            files,
+            [
+                LdsFile::Com,
+                LdsFile::Dg(1),
+                LdsFile::Dg(2),
+                LdsFile::Dg(11),
+                LdsFile::Dg(13),
+                LdsFile::Dg(14),
+                LdsFile::Sod
+            ],
+            "{name}"
+        );
+        let dg13 = report.dg13.as_ref().expect("DG13 parsed");
+        assert_eq!(dg13.get(Dg13Field::FullName).as_deref(), Some("Nguyễn Văn An"), "{name}");
+        assert_eq!(report.pa.verdict, Verdict::Verified, "{name}: {:?}", report.pa);
+        assert!(report.pa.hashes_ok(), "{name}");
+        assert!(report.to_text().starts_with(&format!("chip read: ok (PACE: ECDH generic mapping, AES-128, {name}")));
+    }
+}
+
+#[test]
+fn a_wrong_mrz_over_pace_is_access_denied() {
+    let (_, mut reader) = reader_with(pace_options(Curve::BrainpoolP256r1), FaultPlan::none());
+    let wrong = "099012346890010113001019";
+    let error = read_chip(&mut reader, wrong, &mut fixed_random(), ReadOptions::default(), &mut |_| {}).unwrap_err();
+    assert_eq!(error, ChipError::AccessDenied);
+}
+
+#[test]
+fn a_pace_card_still_opens_with_bac_when_the_terminal_chooses_it() {
+    // The same chip, its EF.CardAccess hidden from the reader by an unsupported-curve override:
+    // the reader falls back to BAC and the chip, which also runs PACE, still answers BAC.
+    let options =
+        ChipSimOptions { card_access: Some(card_access_with_parameter_id(15)), ..pace_options(Curve::NistP256) };
+    let (_, mut reader) = reader_with(options, FaultPlan::none());
+    let report = read_report(&mut reader, &sim_cscas()).expect("BAC opens a PACE-capable chip");
+    assert_eq!(report.read.access, super::reader::AccessProtocol::Bac);
+    assert_eq!(report.pa.verdict, Verdict::Verified);
+}
+
+#[test]
+fn a_chip_offering_an_unsupported_pace_curve_is_read_with_bac() {
+    // Parameter id 15 is NIST P-384 (Doc 9303-11 §9.5.1): offered, but not a curve this kiosk runs.
+    let card_access = card_access_with_parameter_id(15);
     assert!(matches!(super::reader::choose_access(Some(&card_access)), super::reader::AccessChoice::PaceOffered(_)));
     assert_eq!(super::reader::choose_access(Some(&[0x31, 0x00])), super::reader::AccessChoice::Bac);
     let options = ChipSimOptions { card_access: Some(card_access), ..ChipSimOptions::default() };
     let (_, mut reader) = reader_with(options, FaultPlan::none());
     let report = read_report(&mut reader, &sim_cscas()).expect("BAC still opens the chip");
     assert_eq!(report.read.access, super::reader::AccessProtocol::Bac);
+    assert_eq!(report.read.access_parameters, None);
     assert!(
-        report.read.access_notes.iter().any(|n| n.contains("PACE is not implemented")),
+        report.read.access_notes.iter().any(|n| n.contains("offers PACE, but") && n.contains("not supported")),
         "{:?}",
         report.read.access_notes
     );
+    assert!(report.to_text().contains("note: EF.CardAccess offers PACE, but"), "{}", report.to_text());
     assert_eq!(report.pa.verdict, Verdict::Verified);
 }
 
