@@ -117,34 +117,12 @@ impl ObjectId {
         out.extend_from_slice(&self.0);
         out
     }
-
-    fn arcs(&self) -> Option<Vec<u64>> {
-        let mut arcs = Vec::new();
-        let mut value: u64 = 0;
-        for &byte in &self.0 {
-            value = value.checked_mul(128)?.checked_add(u64::from(byte & 0x7F))?;
-            if byte & 0x80 == 0 {
-                if arcs.is_empty() {
-                    let first = (value / 40).min(2);
-                    arcs.push(first);
-                    arcs.push(value - first * 40);
-                } else {
-                    arcs.push(value);
-                }
-                value = 0;
-            }
-        }
-        (self.0.last().is_some_and(|byte| byte & 0x80 == 0)).then_some(arcs)
-    }
 }
 
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.arcs() {
-            Some(arcs) => {
-                let text: Vec<String> = arcs.iter().map(u64::to_string).collect();
-                f.write_str(&text.join("."))
-            }
+        match crate::idcard::chip::lds::dotted_oid(&self.0) {
+            Some(dotted) => f.write_str(&dotted),
             None => f.write_str("(malformed OID)"),
         }
     }
